@@ -1,0 +1,55 @@
+# One entry point for every task. The first two are all a newcomer needs:
+#   make grade   set up .venv, build the student release, grade the sample class
+#   make test    set up .venv if needed, run the whole test suite
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(CURDIR)/$(VENV)/bin
+STAMP  := $(VENV)/.installed
+# nbgrader starts kernels with `python` and creates gradebooks with `alembic`: use the venv's.
+RUN    := PATH="$(BIN):$$PATH" $(BIN)/python
+JOBS   ?= 2
+RUNS   ?= 3
+
+.PHONY: env grade release demo test lint lab bench sample-class constraints clean
+
+env: $(STAMP)
+
+$(STAMP): requirements.txt constraints.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version.split()[0]'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --disable-pip-version-check -q -r requirements.txt -c constraints.txt
+	$(BIN)/pip install --disable-pip-version-check -q --no-build-isolation --no-deps -e .
+	touch $(STAMP)
+
+release: env
+	$(RUN) -m grader release
+
+demo: env
+	$(RUN) -m grader demo --jobs $(JOBS)
+
+grade: release demo
+
+test: env
+	$(RUN) -m ruff check grader tests examples bench
+	$(RUN) -m pytest -n $(JOBS) --dist loadgroup -q
+
+lint: env
+	$(RUN) -m grader lint
+	$(RUN) -m ruff check grader tests examples bench
+
+lab: env
+	PATH="$(BIN):$$PATH" $(BIN)/jupyter lab notebooks/
+
+bench: env
+	$(RUN) bench/bench.py --runs $(RUNS)
+
+# Regenerate examples/submissions from solutions/ and notebooks/ (golden files: only on purpose).
+sample-class: env
+	$(RUN) examples/build_sample_class.py
+
+constraints: env
+	( sed -n '1,2p' constraints.txt; $(BIN)/pip freeze --exclude-editable | sed 's/^tensorflow_cpu==/tensorflow-cpu==/' ) > constraints.new && mv constraints.new constraints.txt
+
+clean:
+	rm -rf workspace .pytest_cache

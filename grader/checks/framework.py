@@ -1,0 +1,271 @@
+"""The machinery every hidden check is built from.
+
+A check runs in three separate steps, so that a later, sandboxed grader can run step 2 in another
+process while steps 1 and 3 stay in the trusted one:
+
+1. ``problem.generate(rng)``       draws fresh random cases (inputs only, plain numpy arrays);
+2. ``call_student(func, case)``    calls the student's function on copies of the inputs;
+3. ``problem.judge(case, outcome)`` compares the outcome with the independent reference,
+   coarse to fine: exception, mutation, type, dtype, shape, finiteness, values, likely mistake.
+"""
+
+from __future__ import annotations
+
+import copy
+import secrets
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+FLOAT_TOL = {  # (rtol, atol) by the dtype of the case's inputs
+    np.dtype(np.float64): (1e-6, 1e-8),
+    np.dtype(np.float32): (2e-4, 2e-5),
+}
+
+
+class CheckFailed(AssertionError):
+    """A hidden check found a mistake; the message says which, for the student."""
+
+
+@dataclass
+class Case:
+    """One set of inputs for a problem.
+
+    ``args`` are passed positionally, ``kwargs`` by name. ``label`` describes the case for messages
+    (shapes, dtype). ``dtype`` is the floating dtype of the inputs, which sets the tolerance.
+    """
+
+    args: tuple
+    kwargs: dict = field(default_factory=dict)
+    label: str = ""
+    dtype: np.dtype = np.dtype(np.float64)
+
+
+@dataclass
+class Outcome:
+    """What happened when the student's function ran on one case."""
+
+    value: Any = None
+    error: str | None = None  # "ExceptionType: message" when it raised
+    error_type: str | None = None
+    mutated: list[str] = field(default_factory=list)  # names of inputs changed in place
+
+
+@dataclass
+class Verdict:
+    passed: bool
+    message: str
+    cases_run: int = 0
+
+
+def float_case(args: tuple, dtype, label: str, kwargs: dict | None = None) -> Case:
+    """Build a case whose floating-point array arguments are cast to ``dtype``."""
+    dtype = np.dtype(dtype)
+    cast = tuple(
+        a.astype(dtype) if isinstance(a, np.ndarray) and a.dtype.kind == "f" else a for a in args
+    )
+    return Case(cast, kwargs or {}, f"{label}, {dtype.name}", dtype)
+
+
+def call_student(func: Callable, case: Case, arg_names: tuple[str, ...] = ()) -> Outcome:
+    """Call ``func`` on deep copies of the case's inputs and record what came back.
+
+    Inputs are compared with the originals afterwards, so that in-place mutation is reported.
+    Warnings the student's code raises are silenced here: they are not grounds to lose points.
+    """
+    args = copy.deepcopy(case.args)
+    kwargs = copy.deepcopy(case.kwargs)
+    outcome = Outcome()
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            outcome.value = func(*args, **kwargs)
+    except Exception as exc:  # the student's code may raise anything
+        outcome.error_type = type(exc).__name__
+        outcome.error = f"{type(exc).__name__}: {exc}"
+        return outcome
+    names = list(arg_names) + [f"argument {i + 1}" for i in range(len(arg_names), len(args))]
+    for name, before, after in zip(names, case.args, args):
+        if isinstance(before, np.ndarray) and isinstance(after, np.ndarray):
+            if before.shape != after.shape or not np.array_equal(before, after, equal_nan=True):
+                outcome.mutated.append(name)
+    return outcome
+
+
+# --------------------------------------------------------------------------------------------
+# Comparison, coarse to fine
+# --------------------------------------------------------------------------------------------
+
+
+def _describe_type(value) -> str:
+    if isinstance(value, np.ndarray):
+        return f"a numpy array of shape {value.shape}"
+    if isinstance(value, (tuple, list)):
+        return f"a {type(value).__name__} of length {len(value)}"
+    return f"{type(value).__name__}"
+
+
+def compare_array(name: str, got, expected: np.ndarray, dtype: np.dtype) -> str | None:
+    """Return None when ``got`` matches ``expected``, else a message (type, dtype, shape, values)."""
+    if not isinstance(got, np.ndarray):
+        return f"{name} should be a numpy array, but it is {_describe_type(got)}."
+    if got.dtype.kind != "f":
+        return f"{name} has dtype {got.dtype}; it should be a floating-point array."
+    if dtype == np.float64 and got.dtype != np.float64:
+        return (
+            f"{name} has dtype {got.dtype}, but the inputs were float64: "
+            "work in float64 and do not cast to a lower precision."
+        )
+    if got.shape != expected.shape:
+        return f"{name} has shape {got.shape}; expected {expected.shape}."
+    if not np.all(np.isfinite(got)):
+        bad = np.argwhere(~np.isfinite(got))[0]
+        return f"{name} contains NaN or inf (first at index {tuple(int(i) for i in bad)})."
+    rtol, atol = FLOAT_TOL.get(np.dtype(dtype), FLOAT_TOL[np.dtype(np.float32)])
+    scale = max(1.0, float(np.max(np.abs(expected))) if expected.size else 1.0)
+    got64 = got.astype(np.float64)
+    if not np.allclose(got64, expected, rtol=rtol, atol=atol * scale):
+        err = np.abs(got64 - expected)
+        where = tuple(int(i) for i in np.unravel_index(np.argmax(err), err.shape))
+        return (
+            f"{name} has the right shape but wrong values: the largest difference is "
+            f"{err.max():.3g} at index {where} (got {got64[where]:.6g}, expected {expected[where]:.6g})."
+        )
+    return None
+
+
+def compare_scalar(name: str, got, expected: float, dtype: np.dtype) -> str | None:
+    if isinstance(got, np.ndarray) and got.ndim == 0:
+        got = got[()]
+    if isinstance(got, (bool, np.bool_)) or not isinstance(got, (int, float, np.floating, np.integer)):
+        return f"{name} should be a number, but it is {_describe_type(got)}."
+    if not np.isfinite(float(got)):
+        return f"{name} is {float(got)}; expected a finite number."
+    rtol, atol = FLOAT_TOL.get(np.dtype(dtype), FLOAT_TOL[np.dtype(np.float32)])
+    if not np.isclose(float(got), expected, rtol=rtol, atol=atol):
+        return f"{name} is {float(got):.8g}; expected {expected:.8g}."
+    return None
+
+
+def compare_output(names, got, expected, dtype) -> str | None:
+    """Compare a structured output: an array, a float, or a tuple of those (``names`` per item)."""
+    if isinstance(expected, tuple):
+        if not isinstance(got, tuple):
+            return (
+                f"the function should return a tuple of {len(expected)} items "
+                f"({', '.join(names)}), but it returned {_describe_type(got)}."
+            )
+        if len(got) != len(expected):
+            return (
+                f"the function should return {len(expected)} items ({', '.join(names)}), "
+                f"but it returned {len(got)}."
+            )
+        for name, g, e in zip(names, got, expected):
+            message = compare_output((name,), g, e, dtype)
+            if message:
+                return message
+        return None
+    name = names[0] if names else "the result"
+    if isinstance(expected, np.ndarray):
+        return compare_array(name, got, expected, dtype)
+    if isinstance(expected, float):
+        return compare_scalar(name, got, expected, dtype)
+    if got != expected or type(got) is not type(expected):
+        return f"{name} is {got!r}; expected {expected!r}."
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# Problems
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Problem:
+    """One graded problem: how to draw inputs, the reference, and how to compare.
+
+    ``reference`` and every ``mistakes`` entry take the same arguments as the student's function.
+    ``mistakes`` maps a hint ("Wh is used transposed") to a function that reproduces that mistake:
+    when the student's output matches it, the hint is added to the message.
+    ``compare`` may replace the default structural comparison; it returns None or a message.
+    """
+
+    name: str
+    sprint: str
+    generate: Callable[[np.random.Generator], list[Case]]
+    reference: Callable
+    output_names: tuple[str, ...] = ()
+    arg_names: tuple[str, ...] = ()
+    mistakes: dict[str, Callable] = field(default_factory=dict)
+    compare: Callable | None = None
+    kind: str = "function"  # "function" or "value" (a variable the notebook computes)
+    target: str | None = None  # the notebook name checked, when it is not the problem's name
+
+    @property
+    def answer_name(self) -> str:
+        return self.target or self.name
+
+    def expected(self, case: Case):
+        return self.reference(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
+
+    def judge(self, case: Case, outcome: Outcome) -> str | None:
+        """None when the outcome is right for this case, otherwise the message for the student."""
+        where = f" (case: {case.label})" if case.label else ""
+        if outcome.error is not None:
+            if outcome.error_type == "NotImplementedError":
+                return f"{self.name} is not implemented yet (it raised NotImplementedError)."
+            return f"{self.name} raised {outcome.error}{where}."
+        if outcome.mutated:
+            return (
+                f"{self.name} changed its input {', '.join(outcome.mutated)} in place{where}; "
+                "inputs must never be modified (work on copies or build new arrays)."
+            )
+        expected = self.expected(case)
+        compare = self.compare or (
+            lambda got, exp, c: compare_output(self.output_names, got, exp, c.dtype)
+        )
+        message = compare(outcome.value, expected, case)
+        if message is None:
+            return None
+        return f"{self.name}: {message}{where}{self.diagnose(case, outcome.value)}"
+
+    def diagnose(self, case: Case, got) -> str:
+        """A hint naming the typical mistake whose output equals the student's, if any."""
+        compare = self.compare or (
+            lambda g, exp, c: compare_output(self.output_names, g, exp, c.dtype)
+        )
+        for hint, mistake in self.mistakes.items():
+            try:
+                with warnings.catch_warnings(), np.errstate(all="ignore"):
+                    warnings.simplefilter("ignore")
+                    wrong = mistake(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
+                if compare(got, wrong, case) is None:
+                    return f" Hint: your result matches what you get when {hint}."
+            except Exception:
+                continue
+        return ""
+
+
+def run_check(problem: Problem, func: Callable, seed: int | None = None) -> Verdict:
+    """Run every fresh case of ``problem`` against ``func``; stop at the first failure."""
+    seed = secrets.randbits(32) if seed is None else seed
+    if problem.kind == "function" and not callable(func):
+        return Verdict(False, f"{problem.name} should be a function, but it is {_describe_type(func)}.")
+    cases = problem.generate(np.random.default_rng(seed))
+    for i, case in enumerate(cases, 1):
+        outcome = call_student(func, case, problem.arg_names)
+        message = problem.judge(case, outcome)
+        if message is not None:
+            return Verdict(False, f"{message} [case {i} of {len(cases)}, seed {seed}]", i)
+    return Verdict(True, f"{problem.name}: all {len(cases)} hidden cases passed.", len(cases))
+
+
+def run_value_check(problem: Problem, value) -> Verdict:
+    """Check a value the notebook computed (a "value" problem): the reference takes no arguments."""
+    case = problem.generate(np.random.default_rng(0))[0]
+    message = problem.judge(case, Outcome(value=value))
+    if message is None:
+        return Verdict(True, f"{problem.name}: correct.", 1)
+    return Verdict(False, message, 1)

@@ -1,0 +1,106 @@
+"""Command line: ``python -m grader {release,grade,check,demo,lint}``.
+
+A thin layer: each command parses its arguments, calls one plain function and prints the result.
+Exit codes: 0 when the work was done (a broken submission is graded 0, not a failure), 1 when a
+self-check found failing problems, 2 when the grader itself could not do its job.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .paths import SAMPLE_CLASS, WORKSPACE
+
+
+def cmd_release(args) -> int:
+    from .release import release
+
+    for path in release(args.assignment or None):
+        print(f"wrote {path}")
+    return 0
+
+
+def cmd_lint(args) -> int:
+    from .lint import lint_source
+    from .paths import assignment_ids, source_notebook
+
+    errors = [e for a in (args.assignment or assignment_ids()) for e in lint_source(source_notebook(a))]
+    print("\n".join(errors) if errors else "The source notebooks are clean.")
+    return 2 if errors else 0
+
+
+def grade_and_report(submissions: Path, out: Path, jobs: int | None) -> int:
+    from .grading import grade_class, summary_table
+
+    results = grade_class(submissions, out, jobs=jobs)
+    if not results:
+        print(f"No submissions found in {submissions}.", file=sys.stderr)
+        return 2
+    print(summary_table(results))
+    print(f"\nWrote {out / 'grades.csv'}, {out / 'problems.csv'} and {out / 'feedback'}/")
+    return 0
+
+
+def cmd_grade(args) -> int:
+    return grade_and_report(Path(args.submissions), Path(args.out), args.jobs)
+
+
+def cmd_demo(args) -> int:
+    print(f"Grading the sample class in {SAMPLE_CLASS} into {args.out}", file=sys.stderr)
+    return grade_and_report(SAMPLE_CLASS, Path(args.out), args.jobs)
+
+
+def cmd_check(args) -> int:
+    from .selfcheck import as_json, format_verdicts, self_check
+
+    path = Path(args.notebook)
+    if not path.is_file():
+        print(f"error: {path} is not a file", file=sys.stderr)
+        return 2
+    verdicts = self_check(path)
+    print(as_json(path, verdicts) if args.json else format_verdicts(path, verdicts))
+    return 0 if all(v.passed for v in verdicts) else 1
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m grader", description="Release, grade and check the RNN course.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    r = sub.add_parser("release", help="regenerate notebooks/ from solutions/ with nbgrader")
+    r.add_argument("assignment", nargs="*", help="assignment ids (default: all)")
+    r.set_defaults(func=cmd_release)
+
+    lint = sub.add_parser("lint", help="check the source notebooks' markers, points and outputs")
+    lint.add_argument("assignment", nargs="*", help="assignment ids (default: all)")
+    lint.set_defaults(func=cmd_lint)
+
+    g = sub.add_parser("grade", help="autograde a class of submissions")
+    g.add_argument("submissions", help="folder (or .zip) of <student_id>/<assignment_id>/<notebook>.ipynb")
+    g.add_argument("--out", required=True, help="output folder for grades.csv, problems.csv, feedback/")
+    g.add_argument("--jobs", type=int, default=None, help="assignments graded in parallel (default: cores)")
+    g.set_defaults(func=cmd_grade)
+
+    c = sub.add_parser("check", help="self-check one notebook against the hidden checks")
+    c.add_argument("notebook")
+    c.add_argument("--json", action="store_true", help="print the verdicts as JSON")
+    c.set_defaults(func=cmd_check)
+
+    d = sub.add_parser("demo", help="grade the bundled sample class and print the summary")
+    d.add_argument("--out", default=str(WORKSPACE / "demo"), help="output folder (default: workspace/demo)")
+    d.add_argument("--jobs", type=int, default=None)
+    d.set_defaults(func=cmd_demo)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # the grader itself failed: say what, exit non-zero
+        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2

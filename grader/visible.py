@@ -1,0 +1,59 @@
+"""Helpers for the visible checks in student notebooks.
+
+Visible checks are sanity checks on one small fixed example: they report coarse to fine (type,
+dtype, shape, finiteness, values) with a specific message, and print a tick when all is well.
+The grade comes from the hidden checks, which draw fresh random inputs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class VisibleCheckFailed(AssertionError):
+    """A visible check found a problem; the message says what to look at."""
+
+
+def _fail(message: str, hint: str | None):
+    raise VisibleCheckFailed(message + (f"\nHint: {hint}" if hint else ""))
+
+
+def expect_array(name, got, shape, values=None, *, rtol=1e-6, atol=1e-8, hint=None) -> None:
+    """Check that ``got`` is a float array of ``shape`` (and close to ``values`` when given)."""
+    if not isinstance(got, np.ndarray):
+        _fail(f"{name} should be a numpy array, but it is {type(got).__name__}.", hint)
+    if got.dtype.kind != "f":
+        _fail(f"{name} has dtype {got.dtype}; it should be a floating-point array.", hint)
+    if got.shape != tuple(shape):
+        _fail(f"{name} has shape {got.shape}; expected {tuple(shape)}.", hint)
+    if not np.all(np.isfinite(got)):
+        _fail(f"{name} contains NaN or inf.", hint)
+    if values is not None:
+        values = np.asarray(values, dtype=np.float64)
+        if not np.allclose(got, values, rtol=rtol, atol=atol):
+            err = np.abs(got - values)
+            where = tuple(int(i) for i in np.unravel_index(np.argmax(err), err.shape))
+            _fail(
+                f"{name} has the right shape but different values: at index {where} it is "
+                f"{got[where]:.6g}, expected {values[where]:.6g}.",
+                hint,
+            )
+    print(f"✓ {name}: shape {got.shape}" + (" and values look right." if values is not None else " looks right."))
+
+
+def expect_scalar(name, got, value, *, rtol=1e-6, atol=1e-8, hint=None) -> None:
+    """Check that ``got`` is a real number close to ``value``."""
+    if isinstance(got, np.ndarray) and got.ndim == 0:
+        got = got[()]
+    if isinstance(got, (bool, np.bool_)) or not isinstance(got, (int, float, np.integer, np.floating)):
+        _fail(f"{name} should be a number, but it is {type(got).__name__}.", hint)
+    if not np.isclose(float(got), value, rtol=rtol, atol=atol):
+        _fail(f"{name} is {float(got):.8g}; expected {value:.8g}.", hint)
+    print(f"✓ {name} = {float(got):.6g} looks right.")
+
+
+def expect_equal(name, got, value, *, hint=None) -> None:
+    """Check exact equality, type included (for shapes, counts and other exact answers)."""
+    if type(got) is not type(value) or got != value:
+        _fail(f"{name} is {got!r}; expected {value!r}.", hint)
+    print(f"✓ {name} = {got!r} looks right.")
