@@ -26,8 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from grader.lint import BEGIN_HIDDEN, BEGIN_SOLUTION, END_HIDDEN, END_SOLUTION  # noqa: E402
 from grader.paths import NOTEBOOKS, SAMPLE_CLASS, assignment_ids, source_notebook  # noqa: E402
 
-# A typical mistake for bob in sprint 01: the recurrent matrix used transposed.
-BOB_MISTAKES = {"01_rnn_forward": ("h_prev @ Wh", "h_prev @ Wh.T")}
+# A typical mistake for bob in sprint 01: the first hidden state taken instead of the last.
+BOB_MISTAKES = {"01_rnn_forward": ("h_small[:, -1]", "h_small[:, 0]")}
 
 
 def strip_markers(source: str) -> str:
@@ -69,7 +69,7 @@ def partly_correct(assignment_id: str):
     nb = filled(assignment_id, 0.5)
     if assignment_id in BOB_MISTAKES:
         right, wrong = BOB_MISTAKES[assignment_id]
-        cell = next(c for c in nb.cells if right in c.source)
+        cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution") and right in c.source)
         cell.source = cell.source.replace(right, wrong, 1)
     return nb
 

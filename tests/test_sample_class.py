@@ -78,8 +78,8 @@ def test_partly_correct_submission_earns_part_of_the_points(graded, assignment_i
 
 
 def test_wrong_answer_gets_the_specific_message(graded):
-    rows = [p for p in graded[3] if p["student_id"] == "bob" and p["problem"] == "rnn_step_forward"]
-    assert float(rows[0]["score"]) == 0 and "Wh is used transposed" in rows[0]["message"]
+    rows = [p for p in graded[3] if p["student_id"] == "bob" and p["problem"] == "small_array_experiment"]
+    assert float(rows[0]["score"]) == 0 and "the first state is taken instead of the last" in rows[0]["message"]
 
 
 def test_broken_submissions_get_zero_and_a_reason(graded):

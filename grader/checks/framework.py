@@ -69,17 +69,41 @@ def float_case(args: tuple, dtype, label: str, kwargs: dict | None = None) -> Ca
     return Case(cast, kwargs or {}, f"{label}, {dtype.name}", dtype)
 
 
-def call_student(func: Callable, case: Case, arg_names: tuple[str, ...] = ()) -> Outcome:
+def item_layout(obj):
+    """Which objects a list or tuple holds (nested): replacing an item of a caller's list changes it."""
+    if isinstance(obj, (list, tuple)):
+        return type(obj), tuple(id(item) for item in obj), tuple(item_layout(item) for item in obj)
+    return None
+
+
+def same_values(a, b) -> bool:
+    """Arrays, and lists or tuples of them, are equal to the bit (other objects are not tracked)."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return (isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape
+                and np.array_equal(a, b, equal_nan=True))
+    if isinstance(a, (list, tuple)):
+        return type(a) is type(b) and len(a) == len(b) and all(same_values(x, y) for x, y in zip(a, b))
+    return True
+
+
+STRICT_FP = dict(over="raise", invalid="raise", divide="raise", under="ignore")
+
+
+def call_student(func: Callable, case: Case, arg_names: tuple[str, ...] = (), strict_fp: bool = False) -> Outcome:
     """Call ``func`` on deep copies of the case's inputs and record what came back.
 
     Inputs are compared with the originals afterwards, so that in-place mutation is reported.
-    Warnings the student's code raises are silenced here: they are not grounds to lose points.
+    Warnings the student's code raises are silenced here: they are not grounds to lose points,
+    except with ``strict_fp``, where numpy's overflow, invalid and divide warnings raise
+    FloatingPointError (for problems whose point is numerical stability).
     """
     args = copy.deepcopy(case.args)
     kwargs = copy.deepcopy(case.kwargs)
     outcome = Outcome()
+    fp_errors = STRICT_FP if strict_fp else dict(all="ignore")
+    layouts = [item_layout(a) for a in args]
     try:
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
+        with warnings.catch_warnings(), np.errstate(**fp_errors):
             warnings.simplefilter("ignore")
             outcome.value = func(*args, **kwargs)
     except Exception as exc:  # the student's code may raise anything
@@ -87,10 +111,9 @@ def call_student(func: Callable, case: Case, arg_names: tuple[str, ...] = ()) ->
         outcome.error = f"{type(exc).__name__}: {exc}"
         return outcome
     names = list(arg_names) + [f"argument {i + 1}" for i in range(len(arg_names), len(args))]
-    for name, before, after in zip(names, case.args, args):
-        if isinstance(before, np.ndarray) and isinstance(after, np.ndarray):
-            if before.shape != after.shape or not np.array_equal(before, after, equal_nan=True):
-                outcome.mutated.append(name)
+    for name, before, after, layout in zip(names, case.args, args, layouts):
+        if not same_values(before, after) or item_layout(after) != layout:
+            outcome.mutated.append(name)
     return outcome
 
 
@@ -202,6 +225,7 @@ class Problem:
     compare: Callable | None = None
     kind: str = "function"  # "function" or "value" (a variable the notebook computes)
     target: str | None = None  # the notebook name checked, when it is not the problem's name
+    strict_fp: bool = False  # numpy overflow/invalid/divide in the student's code is a failure
 
     @property
     def answer_name(self) -> str:
@@ -216,6 +240,11 @@ class Problem:
         if outcome.error is not None:
             if outcome.error_type == "NotImplementedError":
                 return f"{self.name} is not implemented yet (it raised NotImplementedError)."
+            if outcome.error_type == "FloatingPointError" and self.strict_fp:
+                return (f"{self.name} is not numerically stable: numpy reported '{outcome.error}'{where} "
+                        "(in a notebook this is a RuntimeWarning). Rearrange the formula so that np.exp "
+                        "only sees numbers <= 0, for example through exp(-|z|); np.where computes both "
+                        "branches on every element.")
             return f"{self.name} raised {outcome.error}{where}."
         if outcome.mutated:
             return (
@@ -255,7 +284,7 @@ def run_check(problem: Problem, func: Callable, seed: int | None = None) -> Verd
         return Verdict(False, f"{problem.name} should be a function, but it is {_describe_type(func)}.")
     cases = problem.generate(np.random.default_rng(seed))
     for i, case in enumerate(cases, 1):
-        outcome = call_student(func, case, problem.arg_names)
+        outcome = call_student(func, case, problem.arg_names, problem.strict_fp)
         message = problem.judge(case, outcome)
         if message is not None:
             return Verdict(False, f"{message} [case {i} of {len(cases)}, seed {seed}]", i)

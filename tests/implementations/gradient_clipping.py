@@ -1,0 +1,341 @@
+"""Implementations of sprint 06_gradient_clipping problems, written the way students write them."""
+
+import functools
+
+import numpy as np
+
+# ---------------------------------------------------------------- clip_by_value
+
+
+def value_upper_only(grads, clip_value):
+    return [np.minimum(g, clip_value) for g in grads]
+
+
+def value_zero_to_v(grads, clip_value):
+    return [np.clip(g, 0, clip_value) for g in grads]
+
+
+def value_in_place(grads, clip_value):
+    for g in grads:
+        np.clip(g, -clip_value, clip_value, out=g)
+    return list(grads)
+
+
+def value_replaces_items(grads, clip_value):
+    for i, g in enumerate(grads):
+        grads[i] = np.clip(g, -clip_value, clip_value)
+    return grads
+
+
+def value_tuple(grads, clip_value):
+    return tuple(np.clip(g, -clip_value, clip_value) for g in grads)
+
+
+def value_by_norm(grads, clip_value):
+    out = []
+    for g in grads:
+        norm = np.linalg.norm(g)
+        out.append(g * clip_value / norm if norm > clip_value else g.copy())
+    return out
+
+
+def value_float32(grads, clip_value):
+    return [np.clip(g, -clip_value, clip_value).astype(np.float32) for g in grads]
+
+
+def value_first_only(grads, clip_value):
+    return [np.clip(grads[0], -clip_value, clip_value)] + [g.copy() for g in grads[1:]]
+
+
+def value_np_clip(grads, clip_value):
+    return [np.clip(g, -clip_value, clip_value) for g in grads]  # a numpy scalar for a 0-d gradient
+
+
+def value_where(grads, clip_value):
+    out = []
+    for g in grads:
+        g = np.array(g, dtype=np.float64)
+        out.append(np.where(g > clip_value, clip_value, np.where(g < -clip_value, -clip_value, g)))
+    return out
+
+
+def value_copy_then_mask(grads, clip_value):
+    clipped = []
+    for g in grads:
+        c = g.astype(np.float64, copy=True)
+        c[c > clip_value] = clip_value
+        c[c < -clip_value] = -clip_value
+        clipped.append(c)
+    return clipped
+
+
+# ---------------------------------------------------------------- clip_by_norm
+
+
+def norm_elementwise(grad, clip_norm):
+    return np.clip(grad, -clip_norm, clip_norm)
+
+
+def norm_always_rescale(grad, clip_norm):
+    return grad * clip_norm / np.linalg.norm(grad)
+
+
+def norm_l1(grad, clip_norm):
+    norm = np.sum(np.abs(grad))
+    return grad * clip_norm / norm if norm > clip_norm else grad.copy()
+
+
+def norm_squared(grad, clip_norm):
+    norm = np.sum(grad**2)
+    return grad * clip_norm / norm if norm > clip_norm else grad.copy()
+
+
+def norm_nan_on_zero(grad, clip_norm):
+    norm = np.sqrt(np.sum(grad**2))
+    return grad / norm * min(norm, clip_norm)  # 0 / 0 for a zero gradient
+
+
+def norm_in_place(grad, clip_norm):
+    norm = np.sqrt(np.sum(grad**2))
+    if norm > clip_norm:
+        grad *= clip_norm / norm
+    return grad
+
+
+def norm_per_row(grad, clip_norm):
+    norm = np.linalg.norm(grad, axis=-1, keepdims=True)
+    return grad * np.minimum(1.0, clip_norm / np.maximum(norm, 1e-12))
+
+
+def norm_spectral(grad, clip_norm):
+    norm = np.linalg.norm(grad, 2) if np.ndim(grad) == 2 else np.linalg.norm(grad)
+    return grad * clip_norm / norm if norm > clip_norm else grad.copy()
+
+
+def norm_tf_formula(grad, clip_norm):
+    grad = np.asarray(grad, dtype=np.float64)
+    l2norm = np.sqrt(np.sum(grad * grad))
+    return grad * clip_norm / np.maximum(l2norm, clip_norm)
+
+
+def norm_einsum_branch(grad, clip_norm):
+    flat = np.ravel(grad).astype(np.float64)
+    norm = np.sqrt(np.einsum("i,i->", flat, flat))
+    if norm <= clip_norm:
+        return np.array(grad, dtype=np.float64)
+    return (flat * (clip_norm / norm)).reshape(np.shape(grad))
+
+
+def norm_unit_direction(grad, clip_norm):
+    norm = np.linalg.norm(np.ravel(grad).astype(np.float64))
+    if norm == 0:
+        return np.zeros(np.shape(grad))
+    direction = grad / norm
+    return direction * min(norm, clip_norm)
+
+
+# ---------------------------------------------------------------- global_norm
+
+
+def gn_l1(grads):
+    return float(sum(np.sum(np.abs(g)) for g in grads))
+
+
+def gn_sum_of_norms(grads):
+    return float(sum(np.linalg.norm(np.ravel(g)) for g in grads))
+
+
+def gn_no_sqrt(grads):
+    return float(sum(np.sum(g**2) for g in grads))
+
+
+def gn_max(grads):
+    return float(max(np.linalg.norm(np.ravel(g)) for g in grads))
+
+
+def gn_rms(grads):
+    flat = np.concatenate([np.ravel(g) for g in grads])
+    return float(np.sqrt(np.mean(flat**2)))
+
+
+def gn_per_tensor_list(grads):
+    return [float(np.linalg.norm(np.ravel(g))) for g in grads]
+
+
+def gn_first_only(grads):
+    return float(np.linalg.norm(np.ravel(grads[0])))
+
+
+def gn_vdot(grads):
+    total = 0.0
+    for g in grads:
+        g = np.asarray(g, dtype=np.float64)
+        total += np.vdot(g, g)
+    return float(np.sqrt(total))
+
+
+def gn_concatenate(grads):
+    return float(np.linalg.norm(np.concatenate([np.ravel(g).astype(np.float64) for g in grads])))
+
+
+def gn_hypot(grads):
+    norms = [np.linalg.norm(np.ravel(g).astype(np.float64)) for g in grads]
+    return float(functools.reduce(np.hypot, norms, 0.0))
+
+
+# ---------------------------------------------------------------- clip_by_global_norm
+
+
+def _gn(grads):
+    return float(np.sqrt(sum(np.sum(np.square(np.asarray(g, dtype=np.float64))) for g in grads)))
+
+
+def gclip_per_tensor(grads, clip_norm):
+    clipped = []
+    for g in grads:
+        norm = np.linalg.norm(np.ravel(g))
+        clipped.append(g * clip_norm / norm if norm > clip_norm else g.copy())
+    return clipped, _gn(grads)
+
+
+def gclip_norm_after(grads, clip_norm):
+    norm = _gn(grads)
+    scale = clip_norm / norm if norm > clip_norm else 1.0
+    clipped = [g * scale for g in grads]
+    return clipped, _gn(clipped)
+
+
+def gclip_scales_up(grads, clip_norm):
+    norm = _gn(grads)
+    return [g * (clip_norm / norm) for g in grads], norm
+
+
+def gclip_by_value(grads, clip_norm):
+    return [np.clip(g, -clip_norm, clip_norm) for g in grads], _gn(grads)
+
+
+def gclip_in_place(grads, clip_norm):
+    norm = _gn(grads)
+    if norm > clip_norm:
+        for g in grads:
+            g *= clip_norm / norm
+    return list(grads), norm
+
+
+def gclip_tuple(grads, clip_norm):
+    norm = _gn(grads)
+    scale = clip_norm / norm if norm > clip_norm else 1.0
+    return tuple(g * scale for g in grads), norm
+
+
+def gclip_nan_on_zero(grads, clip_norm):
+    norm = np.sqrt(sum(np.sum(g**2) for g in grads))
+    return [g / norm * min(norm, clip_norm) for g in grads], norm
+
+
+def gclip_l1(grads, clip_norm):
+    norm = float(sum(np.sum(np.abs(g)) for g in grads))
+    scale = clip_norm / norm if norm > clip_norm else 1.0
+    return [g * scale for g in grads], norm
+
+
+def gclip_swapped(grads, clip_norm):
+    norm = _gn(grads)
+    scale = clip_norm / norm if norm > clip_norm else 1.0
+    return norm, [g * scale for g in grads]
+
+
+def gclip_tf_formula(grads, clip_norm):
+    grads = [np.asarray(g, dtype=np.float64) for g in grads]
+    use_norm = np.sqrt(sum(np.sum(g * g) for g in grads))
+    with np.errstate(divide="ignore"):
+        scale = clip_norm * np.minimum(1.0 / use_norm, 1.0 / clip_norm)  # 1/0 = inf is harmless here
+    return [g * scale for g in grads], float(use_norm)
+
+
+def gclip_flatten_split(grads, clip_norm):
+    shapes = [np.shape(g) for g in grads]
+    flat = np.concatenate([np.ravel(g).astype(np.float64) for g in grads])
+    norm = float(np.linalg.norm(flat))
+    if norm > clip_norm:
+        flat = flat * (clip_norm / norm)
+    pieces = np.split(flat, np.cumsum([int(np.prod(s)) for s in shapes])[:-1])
+    return [p.reshape(s) for p, s in zip(pieces, shapes)], norm
+
+
+def gclip_reuse_clip_by_norm_idea(grads, clip_norm):
+    norm = _gn(grads)
+    factor = 1.0 if norm <= clip_norm else clip_norm / norm
+    clipped = []
+    for g in grads:
+        c = np.array(g, dtype=np.float64, copy=True)
+        c *= factor
+        clipped.append(c)
+    return clipped, norm
+
+
+WRONG = {
+    "clip_by_value": {
+        "upper bound only": value_upper_only,
+        "clips to [0, v]": value_zero_to_v,
+        "clips the caller's arrays in place": value_in_place,
+        "replaces the items of the caller's list": value_replaces_items,
+        "returns a tuple": value_tuple,
+        "rescales by the norm": value_by_norm,
+        "casts to float32": value_float32,
+        "clips the first gradient only": value_first_only,
+    },
+    "clip_by_norm": {
+        "element-wise clipping": norm_elementwise,
+        "rescales gradients below the threshold too": norm_always_rescale,
+        "L1 norm": norm_l1,
+        "squared norm": norm_squared,
+        "division by zero on a zero gradient": norm_nan_on_zero,
+        "scales the caller's array in place": norm_in_place,
+        "norm of each row": norm_per_row,
+        "spectral norm of a matrix": norm_spectral,
+    },
+    "global_norm": {
+        "L1 norm": gn_l1,
+        "sum of per-tensor norms": gn_sum_of_norms,
+        "no square root": gn_no_sqrt,
+        "largest per-tensor norm": gn_max,
+        "root mean square": gn_rms,
+        "list of per-tensor norms": gn_per_tensor_list,
+        "first gradient only": gn_first_only,
+    },
+    "clip_by_global_norm": {
+        "per-tensor clipping": gclip_per_tensor,
+        "returns the norm after clipping": gclip_norm_after,
+        "rescales gradients below the threshold too": gclip_scales_up,
+        "element-wise clipping": gclip_by_value,
+        "scales the caller's arrays in place": gclip_in_place,
+        "returns a tuple of arrays": gclip_tuple,
+        "division by zero on zero gradients": gclip_nan_on_zero,
+        "L1 global norm": gclip_l1,
+        "returns (norm, list)": gclip_swapped,
+    },
+}
+
+CORRECT = {
+    "clip_by_value": {
+        "np.clip in a list comprehension": value_np_clip,
+        "nested np.where": value_where,
+        "copy, then boolean masks": value_copy_then_mask,
+    },
+    "clip_by_norm": {
+        "tf formula t * c / max(norm, c)": norm_tf_formula,
+        "einsum norm, flatten and reshape": norm_einsum_branch,
+        "unit direction times clipped length, zero handled": norm_unit_direction,
+    },
+    "global_norm": {
+        "np.vdot per tensor": gn_vdot,
+        "norm of the concatenation": gn_concatenate,
+        "hypot of per-tensor norms": gn_hypot,
+    },
+    "clip_by_global_norm": {
+        "tf formula with 1 / norm": gclip_tf_formula,
+        "flatten, scale, split": gclip_flatten_split,
+        "one factor, float64 copies": gclip_reuse_clip_by_norm_idea,
+    },
+}

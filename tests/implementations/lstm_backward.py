@@ -1,0 +1,314 @@
+"""Implementations of sprint 04_lstm_backward problems, written the way students write them."""
+
+import numpy as np
+
+
+def sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def forward_gates(x_t, h_prev, W, U, b):
+    H = h_prev.shape[1]
+    z = x_t @ W + h_prev @ U + b
+    i = sigmoid(z[:, :H])
+    f = sigmoid(z[:, H:2 * H])
+    g = np.tanh(z[:, 2 * H:3 * H])
+    o = sigmoid(z[:, 3 * H:])
+    return i, f, g, o
+
+
+def lstm_forward(x, h0, c0, W, U, b):
+    N, T, _ = x.shape
+    H = h0.shape[1]
+    h, c = np.zeros((N, T, H)), np.zeros((N, T, H))
+    h_t, c_t = h0, c0
+    for t in range(T):
+        i, f, g, o = forward_gates(x[:, t], h_t, W, U, b)
+        c_t = f * c_t + i * g
+        h_t = o * np.tanh(c_t)
+        h[:, t], c[:, t] = h_t, c_t
+    return h, c
+
+
+# ---------------------------------------------------------------- lstm_step_backward
+
+
+def step_backward(dh_next, dc_next, x_t, h_prev, c_prev, W, U, b):
+    """The textbook version (correct)."""
+    i, f, g, o = forward_gates(x_t, h_prev, W, U, b)
+    c_next = f * c_prev + i * g
+    tc = np.tanh(c_next)
+    do = dh_next * tc
+    dc = dc_next + dh_next * o * (1 - tc**2)
+    di, df, dg = dc * g, dc * c_prev, dc * i
+    dz = np.concatenate([di * i * (1 - i), df * f * (1 - f), dg * (1 - g**2), do * o * (1 - o)], axis=1)
+    return dz @ W.T, dz @ U.T, dc * f, x_t.T @ dz, h_prev.T @ dz, dz.sum(axis=0)
+
+
+def step_no_dc_next(dh_next, dc_next, x_t, h_prev, c_prev, W, U, b):
+    return step_backward(dh_next, np.zeros_like(dc_next), x_t, h_prev, c_prev, W, U, b)
+
+
+def step_no_forget_factor(dh_next, dc_next, x_t, h_prev, c_prev, W, U, b):
+    dx, dh_prev, dc_prev, dW, dU, db = step_backward(dh_next, dc_next, x_t, h_prev, c_prev, W, U, b)
+    f = forward_gates(x_t, h_prev, W, U, b)[1]
+    return dx, dh_prev, dc_prev / f, dW, dU, db
+
+
+def step_no_tanh_derivative(dh_next, dc_next, x_t, h_prev, c_prev, W, U, b):
+    i, f, g, o = forward_gates(x_t, h_prev, W, U, b)
+    tc = np.tanh(f * c_prev + i * g)
+    dc = dc_next + dh_next * o
+    dz = np.hstack([dc * g * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * (1 - g**2),
+                    dh_next * tc * o * (1 - o)])
+    return dz @ W.T, dz @ U.T, dc * f, x_t.T @ dz, h_prev.T @ dz, dz.sum(axis=0)
+
+
+def step_sigmoid_derivative_for_g(dh_next, dc_next, x_t, h_prev, c_prev, W, U, b):
+    i, f, g, o = forward_gates(x_t, h_prev, W, U, b)
+    tc = np.tanh(f * c_prev + i * g)
+    dc = dc_next + dh_next * o * (1 - tc**2)
+    dz = np.hstack([dc * g * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * g * (1 - g),
+                    dh_next * tc * o * (1 - o)])
+    return dz @ W.T, dz @ U.T, dc * f, x_t.T @ dz, h_prev.T @ dz, dz.sum(axis=0)
+
+
+def step_gate_order_in_dw(dh_next, dc_next, x_t, h_prev, c_prev, W, U, b):
+    i, f, g, o = forward_gates(x_t, h_prev, W, U, b)
+    tc = np.tanh(f * c_prev + i * g)
+    dc = dc_next + dh_next * o * (1 - tc**2)
+    dzi, dzf, dzg, dzo = dc * g * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * (1 - g**2), \
+        dh_next * tc * o * (1 - o)
+    dz = np.hstack([dzi, dzf, dzg, dzo])
+    dz_params = np.hstack([dzi, dzf, dzo, dzg])  # i, f, o, g as in some other references
+    return dz @ W.T, dz @ U.T, dc * f, x_t.T @ dz_params, h_prev.T @ dz_params, dz_params.sum(axis=0)
+
+
+def step_cs231n_gate_order(dh_next, dc_next, x_t, h_prev, c_prev, W, U, b):
+    H = h_prev.shape[1]
+    z = x_t @ W + h_prev @ U + b
+    i, f, o, g = sigmoid(z[:, :H]), sigmoid(z[:, H:2 * H]), sigmoid(z[:, 2 * H:3 * H]), np.tanh(z[:, 3 * H:])
+    tc = np.tanh(f * c_prev + i * g)
+    dc = dc_next + dh_next * o * (1 - tc**2)
+    dz = np.hstack([dc * g * i * (1 - i), dc * c_prev * f * (1 - f), dh_next * tc * o * (1 - o),
+                    dc * i * (1 - g**2)])
+    return dz @ W.T, dz @ U.T, dc * f, x_t.T @ dz, h_prev.T @ dz, dz.sum(axis=0)
+
+
+def step_dc_prev_from_c_next(dh_next, dc_next, x_t, h_prev, c_prev, W, U, b):
+    """Uses the new cell state where the old one belongs in the forget-gate gradient."""
+    i, f, g, o = forward_gates(x_t, h_prev, W, U, b)
+    c_next = f * c_prev + i * g
+    tc = np.tanh(c_next)
+    dc = dc_next + dh_next * o * (1 - tc**2)
+    dz = np.hstack([dc * g * i * (1 - i), dc * c_next * f * (1 - f), dc * i * (1 - g**2),
+                    dh_next * tc * o * (1 - o)])
+    return dz @ W.T, dz @ U.T, dc * f, x_t.T @ dz, h_prev.T @ dz, dz.sum(axis=0)
+
+
+def step_du_from_x(dh_next, dc_next, x_t, h_prev, c_prev, W, U, b):
+    dx, dh_prev, dc_prev, dW, dU, db = step_backward(dh_next, dc_next, x_t, h_prev, c_prev, W, U, b)
+    return dx, dh_prev, dc_prev, dW, dU.T, db
+
+
+def step_mutates_dc_next(dh_next, dc_next, x_t, h_prev, c_prev, W, U, b):
+    i, f, g, o = forward_gates(x_t, h_prev, W, U, b)
+    tc = np.tanh(f * c_prev + i * g)
+    dc = dc_next
+    dc += dh_next * o * (1 - tc**2)  # in place: changes the caller's dc_next
+    dz = np.hstack([dc * g * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * (1 - g**2),
+                    dh_next * tc * o * (1 - o)])
+    return dz @ W.T, dz @ U.T, dc * f, x_t.T @ dz, h_prev.T @ dz, dz.sum(axis=0)
+
+
+def step_float32(dh_next, dc_next, x_t, h_prev, c_prev, W, U, b):
+    return tuple(a.astype(np.float32) for a in step_backward(dh_next, dc_next, x_t, h_prev, c_prev, W, U, b))
+
+
+def step_per_gate_blocks(dh_next, dc_next, x_t, h_prev, c_prev, W, U, b):
+    """Four separate weight blocks, one matmul pair per gate, gradients written block by block."""
+    x_t, h_prev, c_prev = (np.asarray(a, np.float64) for a in (x_t, h_prev, c_prev))
+    dh_next, dc_next = np.asarray(dh_next, np.float64), np.asarray(dc_next, np.float64)
+    W, U, b = np.asarray(W, np.float64), np.asarray(U, np.float64), np.asarray(b, np.float64)
+    H = h_prev.shape[1]
+    blocks = [slice(k * H, (k + 1) * H) for k in range(4)]
+    a = [x_t @ W[:, s] + h_prev @ U[:, s] + b[s] for s in blocks]
+    i, f, g, o = 1 / (1 + np.exp(-a[0])), 1 / (1 + np.exp(-a[1])), np.tanh(a[2]), 1 / (1 + np.exp(-a[3]))
+    c_next = f * c_prev + i * g
+    dtanh = 1 - np.tanh(c_next) ** 2
+    dc = dc_next + dh_next * o * dtanh
+    local = [dc * g * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * (1 - g * g),
+             dh_next * np.tanh(c_next) * o * (1 - o)]
+    dx, dh_prev = np.zeros_like(x_t), np.zeros_like(h_prev)
+    dW, dU, db = np.zeros_like(W), np.zeros_like(U), np.zeros_like(b)
+    for s, d in zip(blocks, local):
+        dx += d @ W[:, s].T
+        dh_prev += d @ U[:, s].T
+        dW[:, s] = x_t.T @ d
+        dU[:, s] = h_prev.T @ d
+        db[s] = d.sum(axis=0)
+    return dx, dh_prev, dc * f, dW, dU, db
+
+
+def step_einsum_per_sample(dh_next, dc_next, x_t, h_prev, c_prev, W, U, b):
+    """One sample at a time with einsum and a stable sigmoid written with tanh."""
+    args = [np.asarray(a, np.float64) for a in (dh_next, dc_next, x_t, h_prev, c_prev, W, U, b)]
+    dh_next, dc_next, x_t, h_prev, c_prev, W, U, b = args
+    H = h_prev.shape[1]
+    outs = []
+    for n in range(x_t.shape[0]):
+        z = np.einsum("d,dk->k", x_t[n], W) + np.einsum("h,hk->k", h_prev[n], U) + b
+        i, f, o = (0.5 * (1 + np.tanh(0.5 * z[k * H:(k + 1) * H])) for k in (0, 1, 3))
+        g = np.tanh(z[2 * H:3 * H])
+        c = f * c_prev[n] + i * g
+        dc = dc_next[n] + dh_next[n] * o * (1 - np.tanh(c) ** 2)
+        dz = np.concatenate([dc * g * i * (1 - i), dc * c_prev[n] * f * (1 - f), dc * i * (1 - g**2),
+                             dh_next[n] * np.tanh(c) * o * (1 - o)])
+        outs.append((W @ dz, U @ dz, dc * f, np.outer(x_t[n], dz), np.outer(h_prev[n], dz), dz))
+    dx, dh_prev, dc_prev = (np.stack([o[k] for o in outs]) for k in range(3))
+    dW, dU, db = (sum(o[k] for o in outs) for k in range(3, 6))
+    return dx, dh_prev, dc_prev, dW, dU, db
+
+
+def step_float64_cast_first(dh_next, dc_next, x_t, h_prev, c_prev, W, U, b):
+    args = [np.array(a, dtype=np.float64) for a in (dh_next, dc_next, x_t, h_prev, c_prev, W, U, b)]
+    return step_backward(*args)
+
+
+# ---------------------------------------------------------------- lstm_backward
+
+
+def chain(step, *, carry_dc=True, carry_dh=True, accumulate=True, zero_dh0=False, reverse=True):
+    def backward(dh, x, h0, c0, W, U, b):
+        N, T, D = x.shape
+        H = h0.shape[1]
+        h, c = lstm_forward(x, h0, c0, W, U, b)
+        dx = np.zeros((N, T, D))
+        dW, dU, db = np.zeros(W.shape), np.zeros(U.shape), np.zeros(b.shape)
+        dh_prev, dc_prev = np.zeros((N, H)), np.zeros((N, H))
+        for t in (reversed(range(T)) if reverse else range(T)):
+            h_prev = h0 if t == 0 else h[:, t - 1]
+            c_prev = c0 if t == 0 else c[:, t - 1]
+            dh_t = dh[:, t] + dh_prev if carry_dh else dh[:, t]
+            dc_t = dc_prev if carry_dc else np.zeros((N, H))
+            dx[:, t], dh_prev, dc_prev, dW_t, dU_t, db_t = step(dh_t, dc_t, x[:, t], h_prev, c_prev, W, U, b)
+            if accumulate:
+                dW, dU, db = dW + dW_t, dU + dU_t, db + db_t
+            else:
+                dW, dU, db = dW_t, dU_t, db_t
+        if zero_dh0:
+            dh_prev = np.zeros((N, H))
+        return dx, dh_prev, dc_prev, dW, dU, db
+
+    return backward
+
+
+def backward_off_by_one(dh, x, h0, c0, W, U, b):
+    """Uses c[:, t] (the cell state the step produced) as the one entering step t."""
+    N, T, D = x.shape
+    H = h0.shape[1]
+    h, c = lstm_forward(x, h0, c0, W, U, b)
+    dx = np.zeros((N, T, D))
+    dW, dU, db = np.zeros(W.shape), np.zeros(U.shape), np.zeros(b.shape)
+    dh_prev, dc_prev = np.zeros((N, H)), np.zeros((N, H))
+    for t in reversed(range(T)):
+        h_prev = h0 if t == 0 else h[:, t - 1]
+        c_prev = c[:, t]
+        dx[:, t], dh_prev, dc_prev, dW_t, dU_t, db_t = step_backward(
+            dh[:, t] + dh_prev, dc_prev, x[:, t], h_prev, c_prev, W, U, b)
+        dW, dU, db = dW + dW_t, dU + dU_t, db + db_t
+    return dx, dh_prev, dc_prev, dW, dU, db
+
+
+def backward_mutates_dh(dh, x, h0, c0, W, U, b):
+    N, T, D = x.shape
+    H = h0.shape[1]
+    h, c = lstm_forward(x, h0, c0, W, U, b)
+    dx = np.zeros((N, T, D))
+    dW, dU, db = np.zeros(W.shape), np.zeros(U.shape), np.zeros(b.shape)
+    dc_prev = np.zeros((N, H))
+    for t in reversed(range(T)):
+        h_prev = h0 if t == 0 else h[:, t - 1]
+        c_prev = c0 if t == 0 else c[:, t - 1]
+        dx[:, t], dh_prev, dc_prev, dW_t, dU_t, db_t = step_backward(
+            dh[:, t], dc_prev, x[:, t], h_prev, c_prev, W, U, b)
+        if t > 0:
+            dh[:, t - 1] += dh_prev  # accumulates into the caller's array
+        dW, dU, db = dW + dW_t, dU + dU_t, db + db_t
+    return dx, dh_prev, dc_prev, dW, dU, db
+
+
+def backward_stored_gates(dh, x, h0, c0, W, U, b):
+    """Forward pass that keeps every gate, then a backward loop; parameter gradients with einsum."""
+    dh, x, h0, c0, W, U, b = (np.asarray(a, np.float64) for a in (dh, x, h0, c0, W, U, b))
+    N, T, D = x.shape
+    H = h0.shape[1]
+    hs, cs = [h0], [c0]
+    cache = []
+    for t in range(T):
+        z = x[:, t] @ W + hs[-1] @ U + b
+        i, f, o = (0.5 + 0.5 * np.tanh(0.5 * z[:, k * H:(k + 1) * H]) for k in (0, 1, 3))
+        g = np.tanh(z[:, 2 * H:3 * H])
+        cs.append(f * cs[-1] + i * g)
+        hs.append(o * np.tanh(cs[-1]))
+        cache.append((i, f, g, o))
+    dZ = np.zeros((N, T, 4 * H))
+    dh_next, dc_next = np.zeros((N, H)), np.zeros((N, H))
+    for t in range(T - 1, -1, -1):
+        i, f, g, o = cache[t]
+        tc = np.tanh(cs[t + 1])
+        dh_t = dh[:, t] + dh_next
+        dc_t = dc_next + dh_t * o * (1 - tc**2)
+        dZ[:, t, :H] = dc_t * g * i * (1 - i)
+        dZ[:, t, H:2 * H] = dc_t * cs[t] * f * (1 - f)
+        dZ[:, t, 2 * H:3 * H] = dc_t * i * (1 - g**2)
+        dZ[:, t, 3 * H:] = dh_t * tc * o * (1 - o)
+        dh_next = dZ[:, t] @ U.T
+        dc_next = dc_t * f
+    H_prev = np.stack(hs[:-1], axis=1)
+    dx = np.einsum("ntk,dk->ntd", dZ, W)
+    dW = np.einsum("ntd,ntk->dk", x, dZ)
+    dU = np.einsum("nth,ntk->hk", H_prev, dZ)
+    return dx, dh_next, dc_next, dW, dU, dZ.sum(axis=(0, 1))
+
+
+WRONG = {
+    "lstm_step_backward": {
+        "dc_next ignored": step_no_dc_next,
+        "dc_prev without * f": step_no_forget_factor,
+        "tanh'(c) missing": step_no_tanh_derivative,
+        "sigmoid' for g": step_sigmoid_derivative_for_g,
+        "gate blocks out of Keras order in dW": step_gate_order_in_dw,
+        "gate order i, f, o, g throughout": step_cs231n_gate_order,
+        "c_next instead of c_prev in df": step_dc_prev_from_c_next,
+        "dU transposed": step_du_from_x,
+        "mutates dc_next": step_mutates_dc_next,
+        "casts to float32": step_float32,
+    },
+    "lstm_backward": {
+        "dc not carried back in time": chain(step_backward, carry_dc=False),
+        "recurrent gradient not added": chain(step_backward, carry_dh=False),
+        "dW, dU, db not summed over time": chain(step_backward, accumulate=False),
+        "dh0 missing": chain(step_backward, zero_dh0=True),
+        "dc_prev without * f": chain(step_no_forget_factor),
+        "tanh'(c) missing": chain(step_no_tanh_derivative),
+        "sigmoid' for g": chain(step_sigmoid_derivative_for_g),
+        "gate blocks out of Keras order in dW": chain(step_gate_order_in_dw),
+        "loops forward in time": chain(step_backward, reverse=False),
+        "wrong cell state entering the step": backward_off_by_one,
+        "mutates dh": backward_mutates_dh,
+    },
+}
+
+CORRECT = {
+    "lstm_step_backward": {
+        "per-gate weight blocks": step_per_gate_blocks,
+        "one sample at a time with einsum": step_einsum_per_sample,
+        "casts to float64 first": step_float64_cast_first,
+    },
+    "lstm_backward": {
+        "chained step backward": chain(step_per_gate_blocks),
+        "stored gates, einsum for the parameters": backward_stored_gates,
+        "chained per-sample step": chain(step_einsum_per_sample),
+    },
+}

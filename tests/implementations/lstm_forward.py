@@ -1,0 +1,578 @@
+"""Implementations of sprint 03_lstm_forward problems, written the way students write them."""
+
+import math
+
+import numpy as np
+
+
+def sig(z):
+    """A warning-free sigmoid the other implementations below rely on."""
+    z = np.asarray(z, dtype=np.float64)
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+
+
+# ---------------------------------------------------------------- sigmoid
+
+
+def sigmoid_naive(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def sigmoid_where_both_branches(z):
+    return np.where(z >= 0, 1 / (1 + np.exp(-z)), np.exp(z) / (1 + np.exp(z)))
+
+
+def sigmoid_exp_ratio(z):
+    return np.exp(z) / (1 + np.exp(z))
+
+
+def sigmoid_sign_flipped(z):
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, e / (1 + e), 1 / (1 + e))
+
+
+def sigmoid_math_exp(z):
+    return np.vectorize(lambda v: 1 / (1 + math.exp(-v)))(z).astype(np.float64)
+
+
+def sigmoid_tanh_not_halved(z):
+    return 0.5 * (1 + np.tanh(z))
+
+
+def sigmoid_in_place(z):
+    negative = z < 0
+    np.abs(z, out=z)  # reuses the memory of z: the caller's array is overwritten
+    e = np.exp(-z)
+    return np.where(negative, e / (1 + e), 1 / (1 + e))
+
+
+def sigmoid_float32(z):
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1 / (1 + e), e / (1 + e)).astype(np.float32)
+
+
+def sigmoid_masks(z):
+    out = np.empty(np.shape(z), dtype=np.float64)
+    pos = z >= 0
+    out[pos] = 1 / (1 + np.exp(-z[pos]))
+    e = np.exp(z[~pos])
+    out[~pos] = e / (1 + e)
+    return out
+
+
+def sigmoid_tanh(z):
+    return 0.5 * (1 + np.tanh(0.5 * z))
+
+
+def sigmoid_clipped(z):
+    return 1 / (1 + np.exp(-np.clip(z, -60, 60)))  # exp(60) fits in float32 as well
+
+
+def sigmoid_clipped_float64_only(z):
+    return 1 / (1 + np.exp(-np.clip(z, -500, 500)))  # exp(500) overflows in float32
+
+
+def sigmoid_logaddexp(z):
+    return np.exp(-np.logaddexp(0, -z))
+
+
+# ---------------------------------------------------------------- LSTM step
+
+
+def lstm_step(x_t, h_prev, c_prev, W, U, b, order="ifgo", cell_tanh=True, bias=True, cand=np.tanh):
+    H = h_prev.shape[1]
+    a = x_t @ W + h_prev @ U + (b if bias else 0)
+    blocks = dict(zip(order, np.split(a, 4, axis=1)))
+    i, f, o = sig(blocks["i"]), sig(blocks["f"]), sig(blocks["o"])
+    assert blocks["g"].shape[1] == H
+    c_next = f * c_prev + i * cand(blocks["g"])
+    return o * (np.tanh(c_next) if cell_tanh else c_next), c_next
+
+
+def step_order_ifoc(*args):
+    return lstm_step(*args, order="ifog")
+
+
+def step_i_f_swapped(*args):
+    return lstm_step(*args, order="figo")
+
+
+def step_no_cell_tanh(*args):
+    return lstm_step(*args, cell_tanh=False)
+
+
+def step_no_bias(*args):
+    return lstm_step(*args, bias=False)
+
+
+def step_sigmoid_candidate(*args):
+    return lstm_step(*args, cand=sig)
+
+
+def step_h_from_c_prev(x_t, h_prev, c_prev, W, U, b):
+    i, f, g, o = np.split(x_t @ W + h_prev @ U + b, 4, axis=1)
+    c_next = sig(f) * c_prev + sig(i) * np.tanh(g)
+    return sig(o) * np.tanh(c_prev), c_next
+
+
+def step_mutates_c_prev(x_t, h_prev, c_prev, W, U, b):
+    i, f, g, o = np.split(x_t @ W + h_prev @ U + b, 4, axis=1)
+    c_prev *= sig(f)
+    c_prev += sig(i) * np.tanh(g)
+    return sig(o) * np.tanh(c_prev), c_prev
+
+
+def step_float32(x_t, h_prev, c_prev, W, U, b):
+    h, c = lstm_step(x_t, h_prev, c_prev, W, U, b)
+    return h.astype(np.float32), c.astype(np.float32)
+
+
+def step_split_weights(x_t, h_prev, c_prev, W, U, b):
+    x_t, h_prev, c_prev = (np.asarray(a, np.float64) for a in (x_t, h_prev, c_prev))
+    H = U.shape[0]
+
+    def gate(k):
+        cols = slice(k * H, (k + 1) * H)
+        return x_t @ W[:, cols] + h_prev @ U[:, cols] + b[cols]
+
+    i, f, g, o = sig(gate(0)), sig(gate(1)), np.tanh(gate(2)), sig(gate(3))
+    c_next = f * c_prev + i * g
+    return o * np.tanh(c_next), c_next
+
+
+def step_fused_concat(x_t, h_prev, c_prev, W, U, b):
+    xh = np.concatenate([x_t, h_prev], axis=1).astype(np.float64)
+    a = xh @ np.vstack([W, U]).astype(np.float64) + b
+    H = U.shape[0]
+    i, f, o = sig(a[:, :H]), sig(a[:, H:2 * H]), sig(a[:, 3 * H:])
+    c_next = f * c_prev + i * np.tanh(a[:, 2 * H:3 * H])
+    return o * np.tanh(c_next), c_next
+
+
+def step_einsum_native_dtype(x_t, h_prev, c_prev, W, U, b):
+    """Keeps float32 inputs in float32 (allowed: only float64 inputs must give float64)."""
+    a = np.einsum("nd,dk->nk", x_t, W) + np.einsum("nh,hk->nk", h_prev, U) + b
+    H = U.shape[0]
+    i, f, g, o = (a[:, k * H:(k + 1) * H] for k in range(4))
+    one = a.dtype.type(1)
+    i, f, o = (one / (one + np.exp(-v)) for v in (i, f, o))  # these gates stay moderate here
+    c_next = f * c_prev + i * np.tanh(g)
+    return o * np.tanh(c_next), c_next
+
+
+# ---------------------------------------------------------------- LSTM sequence
+
+
+def lstm_run(x, h0, c0, W, U, b, step=lstm_step, carry_c=True, carry_h=True, zero_c=False):
+    N, T, _ = x.shape
+    H = h0.shape[1]
+    hs, cs = np.zeros((N, T, H)), np.zeros((N, T, H))
+    h, c = h0, c0
+    for t in range(T):
+        c_in = np.zeros_like(c0) if zero_c else (c if carry_c else c0)
+        h_new, c_new = step(x[:, t, :], h if carry_h else h0, c_in, W, U, b)
+        hs[:, t], cs[:, t] = h_new, c_new
+        h, c = h_new, c_new
+    return hs, cs
+
+
+def forward_c_not_carried(*args):
+    return lstm_run(*args, carry_c=False)
+
+
+def forward_h_not_carried(*args):
+    return lstm_run(*args, carry_h=False)
+
+
+def forward_c_reset_to_zero(*args):
+    return lstm_run(*args, zero_c=True)
+
+
+def forward_order_ifoc(*args):
+    return lstm_run(*args, step=step_order_ifoc)
+
+
+def forward_no_cell_tanh(*args):
+    return lstm_run(*args, step=step_no_cell_tanh)
+
+
+def forward_time_major(*args):
+    h, c = lstm_run(*args)
+    return h.transpose(1, 0, 2), c.transpose(1, 0, 2)
+
+
+def forward_precomputed_inputs(x, h0, c0, W, U, b):
+    x = np.asarray(x, np.float64)
+    xw = np.einsum("ntd,dk->ntk", x, W) + b  # (N, T, 4H) for every step at once
+    H = h0.shape[1]
+    h, c = np.asarray(h0, np.float64), np.asarray(c0, np.float64)
+    hs, cs = [], []
+    for t in range(x.shape[1]):
+        a = xw[:, t] + h @ U
+        i, f, g, o = sig(a[:, :H]), sig(a[:, H:2 * H]), np.tanh(a[:, 2 * H:3 * H]), sig(a[:, 3 * H:])
+        c = f * c + i * g
+        h = o * np.tanh(c)
+        hs.append(h)
+        cs.append(c)
+    return np.stack(hs, axis=1), np.stack(cs, axis=1)
+
+
+def forward_with_step(x, h0, c0, W, U, b):
+    h, c = h0, c0
+    outs = []
+    for t in range(x.shape[1]):
+        h, c = step_fused_concat(x[:, t], h, c, W, U, b)
+        outs.append((h, c))
+    return np.stack([o[0] for o in outs], 1), np.stack([o[1] for o in outs], 1)
+
+
+# ---------------------------------------------------------------- gate roles
+
+
+def gates(x_t, h_prev, W, U, b):
+    i, f, g, o = np.split(np.asarray(x_t @ W + h_prev @ U + b, np.float64), 4, axis=1)
+    return sig(i), sig(f), np.tanh(g), sig(o)
+
+
+def roles_learn_is_g(x_t, h_prev, c_prev, W, U, b):
+    i, f, g, o = gates(x_t, h_prev, W, U, b)
+    c = f * c_prev + i * g
+    return {"learn": g, "forget": f * c_prev, "remember": c, "use": o * np.tanh(c)}
+
+
+def roles_forget_is_f(x_t, h_prev, c_prev, W, U, b):
+    i, f, g, o = gates(x_t, h_prev, W, U, b)
+    c = f * c_prev + i * g
+    return {"learn": i * g, "forget": f, "remember": c, "use": o * np.tanh(c)}
+
+
+def roles_use_without_tanh(x_t, h_prev, c_prev, W, U, b):
+    i, f, g, o = gates(x_t, h_prev, W, U, b)
+    c = f * c_prev + i * g
+    return {"learn": i * g, "forget": f * c_prev, "remember": c, "use": o * c}
+
+
+def roles_tuple(x_t, h_prev, c_prev, W, U, b):
+    i, f, g, o = gates(x_t, h_prev, W, U, b)
+    c = f * c_prev + i * g
+    return i * g, f * c_prev, c, o * np.tanh(c)
+
+
+def roles_capitalised(x_t, h_prev, c_prev, W, U, b):
+    i, f, g, o = gates(x_t, h_prev, W, U, b)
+    c = f * c_prev + i * g
+    return {"Learn": i * g, "Forget": f * c_prev, "Remember": c, "Use": o * np.tanh(c)}
+
+
+def roles_swapped(x_t, h_prev, c_prev, W, U, b):
+    i, f, g, o = gates(x_t, h_prev, W, U, b)
+    c = f * c_prev + i * g
+    return {"learn": f * c_prev, "forget": i * g, "remember": c, "use": o * np.tanh(c)}
+
+
+def roles_missing_remember(x_t, h_prev, c_prev, W, U, b):
+    i, f, g, o = gates(x_t, h_prev, W, U, b)
+    return {"learn": i * g, "forget": f * c_prev, "use": o * np.tanh(f * c_prev + i * g)}
+
+
+def roles_remember_is_c_prev(x_t, h_prev, c_prev, W, U, b):
+    i, f, g, o = gates(x_t, h_prev, W, U, b)
+    c = f * c_prev + i * g
+    return {"learn": i * g, "forget": f * c_prev, "remember": np.array(c_prev, np.float64),
+            "use": o * np.tanh(c)}
+
+
+def roles_from_step(x_t, h_prev, c_prev, W, U, b):
+    i, f, g, o = gates(x_t, h_prev, W, U, b)
+    h, c = step_split_weights(x_t, h_prev, c_prev, W, U, b)
+    return {"use": h, "remember": c, "forget": f * c_prev, "learn": i * g}
+
+
+def roles_by_slices(x_t, h_prev, c_prev, W, U, b):
+    x_t, h_prev, c_prev = (np.asarray(a, np.float64) for a in (x_t, h_prev, c_prev))
+    H = U.shape[0]
+    a = x_t @ W + h_prev @ U + b
+    learn = sig(a[:, :H]) * np.tanh(a[:, 2 * H:3 * H])
+    forget = sig(a[:, H:2 * H]) * c_prev
+    remember = learn + forget
+    return dict(learn=learn, forget=forget, remember=remember, use=sig(a[:, 3 * H:]) * np.tanh(remember))
+
+
+# ---------------------------------------------------------------- GRU
+
+
+def gru_step(x_t, h_prev, W, U, b, reset_before=False, swap_z=False, swap_bias=False, order="zrh",
+             no_reset=False, bias_outside=False):
+    H = h_prev.shape[1]
+    b_in, b_rec = (b[1], b[0]) if swap_bias else (b[0], b[1])
+    gx = dict(zip(order, np.split(x_t @ W + b_in, 3, axis=1)))
+    Us = dict(zip(order, np.split(U, 3, axis=1)))
+    bs = dict(zip(order, np.split(b_rec, 3)))
+    z = sig(gx["z"] + h_prev @ Us["z"] + bs["z"])
+    r = np.ones((1, H)) if no_reset else sig(gx["r"] + h_prev @ Us["r"] + bs["r"])
+    if reset_before:
+        cand = np.tanh(gx["h"] + (r * h_prev) @ Us["h"] + bs["h"])
+    elif bias_outside:
+        cand = np.tanh(gx["h"] + bs["h"] + r * (h_prev @ Us["h"]))
+    else:
+        cand = np.tanh(gx["h"] + r * (h_prev @ Us["h"] + bs["h"]))
+    return (1 - z) * h_prev + z * cand if swap_z else z * h_prev + (1 - z) * cand
+
+
+def gru_reset_before(*args):
+    return gru_step(*args, reset_before=True)
+
+
+def gru_z_swapped(*args):
+    return gru_step(*args, swap_z=True)
+
+
+def gru_bias_rows_swapped(*args):
+    return gru_step(*args, swap_bias=True)
+
+
+def gru_order_rzh(*args):
+    return gru_step(*args, order="rzh")
+
+
+def gru_no_reset(*args):
+    return gru_step(*args, no_reset=True)
+
+
+def gru_recurrent_bias_outside_reset(*args):
+    return gru_step(*args, bias_outside=True)
+
+
+def gru_step_slices(x_t, h_prev, W, U, b):
+    x_t, h_prev = np.asarray(x_t, np.float64), np.asarray(h_prev, np.float64)
+    H = U.shape[0]
+    cols = [slice(k * H, (k + 1) * H) for k in range(3)]
+    z = sig(x_t @ W[:, cols[0]] + b[0, cols[0]] + h_prev @ U[:, cols[0]] + b[1, cols[0]])
+    r = sig(x_t @ W[:, cols[1]] + b[0, cols[1]] + h_prev @ U[:, cols[1]] + b[1, cols[1]])
+    cand = np.tanh(x_t @ W[:, cols[2]] + b[0, cols[2]] + r * (h_prev @ U[:, cols[2]] + b[1, cols[2]]))
+    return cand + z * (h_prev - cand)
+
+
+def gru_step_einsum(x_t, h_prev, W, U, b):
+    gx = np.einsum("nd,dk->nk", x_t, W).astype(np.float64) + b[0]
+    gh = np.einsum("nh,hk->nk", h_prev, U).astype(np.float64) + b[1]
+    H = U.shape[0]
+    zr = sig(gx[:, :2 * H] + gh[:, :2 * H])
+    z, r = zr[:, :H], zr[:, H:]
+    return z * h_prev + (1 - z) * np.tanh(gx[:, 2 * H:] + r * gh[:, 2 * H:])
+
+
+def gru_run(x, h0, W, U, b, step=gru_step, carry_h=True):
+    hs = []
+    h = h0
+    for t in range(x.shape[1]):
+        h = step(x[:, t], h if carry_h else h0, W, U, b)
+        hs.append(h)
+    return np.stack(hs, axis=1).astype(np.float64)
+
+
+def gru_forward_h_not_carried(*args):
+    return gru_run(*args, carry_h=False)
+
+
+def gru_forward_reset_before(*args):
+    return gru_run(*args, step=gru_reset_before)
+
+
+def gru_forward_z_swapped(*args):
+    return gru_run(*args, step=gru_z_swapped)
+
+
+def gru_forward_bias_rows_swapped(*args):
+    return gru_run(*args, step=gru_bias_rows_swapped)
+
+
+def gru_forward_time_major(*args):
+    return gru_run(*args).transpose(1, 0, 2)
+
+
+def gru_forward_last_only(*args):
+    return gru_run(*args)[:, -1]
+
+
+def gru_forward_slices(x, h0, W, U, b):
+    return gru_run(x, h0, W, U, b, step=gru_step_slices)
+
+
+def gru_forward_preallocated(x, h0, W, U, b):
+    x = np.asarray(x, np.float64)
+    N, T, _ = x.shape
+    out = np.empty((N, T, h0.shape[1]))
+    gx_all = x @ W + b[0]  # (N, T, 3H)
+    H = h0.shape[1]
+    h = np.array(h0, np.float64)
+    for t in range(T):
+        gh = h @ U + b[1]
+        z = sig(gx_all[:, t, :H] + gh[:, :H])
+        r = sig(gx_all[:, t, H:2 * H] + gh[:, H:2 * H])
+        h = z * h + (1 - z) * np.tanh(gx_all[:, t, 2 * H:] + r * gh[:, 2 * H:])
+        out[:, t] = h
+    return out
+
+
+# ---------------------------------------------------------------- peephole LSTM
+
+
+def peephole(x_t, h_prev, c_prev, W, U, b, P, o_prev=False, rows=(0, 1, 2), use_p=True, on_h=False):
+    i, f, g, o = np.split(x_t @ W + h_prev @ U + b, 4, axis=1)
+    P = P if use_p else np.zeros_like(P)
+    look = h_prev if on_h else c_prev
+    i = sig(i + P[rows[0]] * look)
+    f = sig(f + P[rows[1]] * look)
+    c_next = f * c_prev + i * np.tanh(g)
+    o = sig(o + P[rows[2]] * (look if o_prev else c_next))
+    return o * np.tanh(c_next), c_next
+
+
+def peephole_o_sees_c_prev(*args):
+    return peephole(*args, o_prev=True)
+
+
+def peephole_i_f_rows_swapped(*args):
+    return peephole(*args, rows=(1, 0, 2))
+
+
+def peephole_none(*args):
+    return peephole(*args, use_p=False)
+
+
+def peephole_rows_reversed(*args):
+    return peephole(*args, rows=(2, 1, 0))
+
+
+def peephole_looks_at_h(*args):
+    return peephole(*args, on_h=True)
+
+
+def peephole_i_row_everywhere(*args):
+    return peephole(*args, rows=(0, 0, 0))
+
+
+def peephole_split(x_t, h_prev, c_prev, W, U, b, P):
+    x_t, h_prev, c_prev = (np.asarray(a, np.float64) for a in (x_t, h_prev, c_prev))
+    H = U.shape[0]
+    p_i, p_f, p_o = P
+    pre = [x_t @ W[:, k * H:(k + 1) * H] + h_prev @ U[:, k * H:(k + 1) * H] + b[k * H:(k + 1) * H]
+           for k in range(4)]
+    i = sig(pre[0] + p_i * c_prev)
+    f = sig(pre[1] + p_f * c_prev)
+    c_next = f * c_prev + i * np.tanh(pre[2])
+    h_next = sig(pre[3] + p_o * c_next) * np.tanh(c_next)
+    return h_next, c_next
+
+
+def peephole_diag_matrices(x_t, h_prev, c_prev, W, U, b, P):
+    a = np.concatenate([x_t, h_prev], 1).astype(np.float64) @ np.vstack([W, U]) + b
+    H = U.shape[0]
+    i = sig(a[:, :H] + c_prev @ np.diag(P[0]))
+    f = sig(a[:, H:2 * H] + c_prev @ np.diag(P[1]))
+    c_next = f * c_prev + i * np.tanh(a[:, 2 * H:3 * H])
+    o = sig(a[:, 3 * H:] + c_next @ np.diag(P[2]))
+    return o * np.tanh(c_next), c_next
+
+
+WRONG = {
+    "sigmoid": {
+        "1 / (1 + exp(-z)): overflow warning": sigmoid_naive,
+        "np.where over two overflowing branches": sigmoid_where_both_branches,
+        "exp(z) / (1 + exp(z)): NaN at +1000": sigmoid_exp_ratio,
+        "sign flipped": sigmoid_sign_flipped,
+        "math.exp: OverflowError": sigmoid_math_exp,
+        "0.5 * (1 + tanh(z)) without halving z": sigmoid_tanh_not_halved,
+        "overwrites z in place": sigmoid_in_place,
+        "casts to float32": sigmoid_float32,
+        "clipped at +-500, overflows in float32": sigmoid_clipped_float64_only,
+    },
+    "lstm_step_forward": {
+        "gate order i, f, o, c": step_order_ifoc,
+        "i and f swapped": step_i_f_swapped,
+        "no tanh of the cell state": step_no_cell_tanh,
+        "no bias": step_no_bias,
+        "sigmoid candidate": step_sigmoid_candidate,
+        "h from c_prev": step_h_from_c_prev,
+        "mutates c_prev": step_mutates_c_prev,
+        "casts to float32": step_float32,
+    },
+    "lstm_forward": {
+        "cell state not carried": forward_c_not_carried,
+        "hidden state not carried": forward_h_not_carried,
+        "cell state reset to zero": forward_c_reset_to_zero,
+        "gate order i, f, o, c": forward_order_ifoc,
+        "no tanh of the cell state": forward_no_cell_tanh,
+        "time-major output": forward_time_major,
+    },
+    "lstm_gate_roles": {
+        "learn is g": roles_learn_is_g,
+        "forget is f": roles_forget_is_f,
+        "use without tanh": roles_use_without_tanh,
+        "returns a tuple": roles_tuple,
+        "capitalised keys": roles_capitalised,
+        "learn and forget swapped": roles_swapped,
+        "missing remember": roles_missing_remember,
+        "remember is c_prev": roles_remember_is_c_prev,
+    },
+    "gru_step_forward": {
+        "reset applied before the matmul": gru_reset_before,
+        "z and 1 - z swapped": gru_z_swapped,
+        "bias rows swapped": gru_bias_rows_swapped,
+        "blocks in the order r, z, h": gru_order_rzh,
+        "no reset gate": gru_no_reset,
+        "recurrent candidate bias outside the reset": gru_recurrent_bias_outside_reset,
+    },
+    "gru_forward": {
+        "hidden state not carried": gru_forward_h_not_carried,
+        "reset applied before the matmul": gru_forward_reset_before,
+        "z and 1 - z swapped": gru_forward_z_swapped,
+        "bias rows swapped": gru_forward_bias_rows_swapped,
+        "time-major output": gru_forward_time_major,
+        "returns the last state only": gru_forward_last_only,
+    },
+    "peephole_lstm_step_forward": {
+        "o looks at c_prev": peephole_o_sees_c_prev,
+        "i and f peephole rows swapped": peephole_i_f_rows_swapped,
+        "no peepholes": peephole_none,
+        "rows read in the order o, f, i": peephole_rows_reversed,
+        "peepholes look at h_prev": peephole_looks_at_h,
+        "the i row used for every gate": peephole_i_row_everywhere,
+    },
+}
+
+CORRECT = {
+    "sigmoid": {
+        "boolean masks": sigmoid_masks,
+        "tanh identity": sigmoid_tanh,
+        "clipped input": sigmoid_clipped,
+        "logaddexp": sigmoid_logaddexp,
+    },
+    "lstm_step_forward": {
+        "one matmul per gate": step_split_weights,
+        "fused [x, h] matmul": step_fused_concat,
+        "einsum in the input dtype": step_einsum_native_dtype,
+    },
+    "lstm_forward": {
+        "input projections precomputed": forward_precomputed_inputs,
+        "loop over a step function": forward_with_step,
+    },
+    "lstm_gate_roles": {
+        "from the step function": roles_from_step,
+        "column slices": roles_by_slices,
+    },
+    "gru_step_forward": {
+        "slices per gate": gru_step_slices,
+        "einsum with fused z, r": gru_step_einsum,
+    },
+    "gru_forward": {
+        "loop over a step function": gru_forward_slices,
+        "input projections precomputed": gru_forward_preallocated,
+    },
+    "peephole_lstm_step_forward": {
+        "split weights": peephole_split,
+        "diagonal matrices": peephole_diag_matrices,
+    },
+}

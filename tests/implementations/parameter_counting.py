@@ -1,0 +1,425 @@
+"""Implementations of sprint 05_parameter_counting problems, written the way students write them."""
+
+import math
+
+import numpy as np
+
+# ---------------------------------------------------------------- simple_rnn_params
+
+
+def rnn_no_bias(input_dim, units):
+    return input_dim * units + units * units
+
+
+def rnn_recurrent_h_by_d(input_dim, units):
+    return input_dim * units + units * input_dim + units
+
+
+def rnn_no_recurrent(input_dim, units):
+    return input_dim * units + units
+
+
+def rnn_two_biases(input_dim, units):
+    return input_dim * units + units * units + 2 * units
+
+
+def rnn_float(input_dim, units):
+    return float(units * (input_dim + units + 1))
+
+
+def rnn_concat_formula(input_dim, units):
+    return units * (input_dim + units) + units
+
+
+def rnn_shapes(input_dim, units):
+    shapes = [(input_dim, units), (units, units), (units,)]
+    return sum(int(np.prod(s)) for s in shapes)
+
+
+def rnn_numpy_scalar(input_dim, units):
+    return np.int64(units) * (input_dim + 1) + units**2
+
+
+# ---------------------------------------------------------------- lstm_params
+
+
+def lstm_three_blocks(input_dim, units):
+    return 3 * (units * (input_dim + units) + units)
+
+
+def lstm_one_block(input_dim, units):
+    return units * (input_dim + units) + units
+
+
+def lstm_no_bias(input_dim, units):
+    return 4 * units * (units + input_dim)
+
+
+def lstm_bias_once(input_dim, units):
+    return 4 * units * (units + input_dim) + units
+
+
+def lstm_recurrent_h_by_d(input_dim, units):
+    return 4 * (2 * input_dim * units + units)
+
+
+def lstm_pytorch_biases(input_dim, units):
+    return 4 * (units * (input_dim + units) + 2 * units)
+
+
+def lstm_float(input_dim, units):
+    return 4.0 * (units * (input_dim + units) + units)
+
+
+def lstm_formula(input_dim, units):
+    return 4 * (units * (input_dim + units) + units)
+
+
+def lstm_per_gate(input_dim, units):
+    total = 0
+    for _gate in ("i", "f", "c", "o"):
+        total += input_dim * units + units * units + units
+    return total
+
+
+def lstm_math_prod(input_dim, units):
+    H4 = 4 * units
+    return math.prod((input_dim, H4)) + math.prod((units, H4)) + H4
+
+
+# ---------------------------------------------------------------- gru_params
+
+
+def gru_one_bias_row(input_dim, units, reset_after=True):
+    return 3 * (units * (input_dim + units) + units)
+
+
+def gru_two_bias_rows(input_dim, units, reset_after=True):
+    return 3 * (units * (input_dim + units) + 2 * units)
+
+
+def gru_default_false(input_dim, units, reset_after=False):
+    rows = 2 if reset_after else 1
+    return 3 * units * (input_dim + units) + rows * 3 * units
+
+
+def gru_four_blocks(input_dim, units, reset_after=True):
+    rows = 2 if reset_after else 1
+    return 4 * units * (input_dim + units) + rows * 4 * units
+
+
+def gru_recurrent_h_by_d(input_dim, units, reset_after=True):
+    rows = 2 if reset_after else 1
+    return 3 * 2 * input_dim * units + rows * 3 * units
+
+
+def gru_float(input_dim, units, reset_after=True):
+    rows = 2 if reset_after else 1
+    return 3 * units * (input_dim + units) + rows * 3 * units / 1
+
+
+def gru_formula(input_dim, units, reset_after=True):
+    return 3 * units * (input_dim + units) + (2 if reset_after else 1) * 3 * units
+
+
+def gru_shapes(input_dim, units, reset_after=True):
+    bias_shape = (2, 3 * units) if reset_after else (3 * units,)
+    shapes = [(input_dim, 3 * units), (units, 3 * units), bias_shape]
+    return int(sum(np.prod(s) for s in shapes))
+
+
+# ---------------------------------------------------------------- embedding_params
+
+
+def embedding_with_bias(input_dim, output_dim):
+    return input_dim * output_dim + output_dim
+
+
+def embedding_extra_row(input_dim, output_dim):
+    return (input_dim + 1) * output_dim
+
+
+def embedding_sum(input_dim, output_dim):
+    return input_dim + output_dim
+
+
+def embedding_bias_per_token(input_dim, output_dim):
+    return input_dim * output_dim + input_dim
+
+
+def embedding_float(input_dim, output_dim):
+    return input_dim * output_dim * 1.0
+
+
+def embedding_product(input_dim, output_dim):
+    return input_dim * output_dim
+
+
+def embedding_zeros_size(input_dim, output_dim):
+    return np.zeros((input_dim, output_dim), dtype=np.int8).size
+
+
+# ---------------------------------------------------------------- dense_params
+
+
+def dense_never_bias(input_dim, units, use_bias=True):
+    return input_dim * units
+
+
+def dense_always_bias(input_dim, units, use_bias=True):
+    return input_dim * units + units
+
+
+def dense_default_false(input_dim, units, use_bias=False):
+    return input_dim * units + (units if use_bias else 0)
+
+
+def dense_bias_of_input_size(input_dim, units, use_bias=True):
+    return input_dim * units + (input_dim if use_bias else 0)
+
+
+def dense_extra_unit(input_dim, units, use_bias=True):
+    return (input_dim + 1) * (units + 1) if use_bias else input_dim * units
+
+
+def dense_float(input_dim, units, use_bias=True):
+    return (input_dim + use_bias) * units / 1
+
+
+def dense_bool_arithmetic(input_dim, units, use_bias=True):
+    return (input_dim + int(use_bias)) * units
+
+
+def dense_branches(input_dim, units, use_bias=True):
+    kernel = input_dim * units
+    if use_bias:
+        return kernel + units
+    return kernel
+
+
+# ---------------------------------------------------------------- bidirectional_params
+
+
+def bi_not_doubled(layer_params):
+    return layer_params
+
+
+def bi_quadrupled(layer_params):
+    return 4 * layer_params
+
+
+def bi_squared(layer_params):
+    return layer_params**2
+
+
+def bi_merge_bias(layer_params):
+    return 2 * layer_params + 1
+
+
+def bi_float(layer_params):
+    return layer_params * 2.0
+
+
+def bi_string(layer_params):
+    return f"{2 * layer_params:,}"
+
+
+def bi_double(layer_params):
+    return 2 * layer_params
+
+
+def bi_sum_of_directions(layer_params):
+    directions = {"forward": layer_params, "backward": layer_params}
+    return sum(directions.values())
+
+
+# ---------------------------------------------------------------- diagnose_fit
+
+
+def fit_gap_only(train_losses, val_losses):
+    t, v = train_losses[-1], val_losses[-1]
+    if v > 1.2 * t:
+        return "overfitting"
+    return "underfitting" if v > 0.5 * val_losses[0] else "good fit"
+
+
+def fit_rise_only(train_losses, val_losses):
+    v = val_losses[-1]
+    if v > 1.1 * min(val_losses):
+        return "overfitting"
+    return "underfitting" if v > 0.5 * val_losses[0] else "good fit"
+
+
+def fit_absolute_gap(train_losses, val_losses):
+    t, v = train_losses[-1], val_losses[-1]
+    if v - t > 0.2 or v > 1.1 * min(val_losses):
+        return "overfitting"
+    return "underfitting" if v > 0.5 * val_losses[0] else "good fit"
+
+
+def fit_any_rise(train_losses, val_losses):
+    t, v = train_losses[-1], val_losses[-1]
+    if v > 1.2 * t or v > min(val_losses):
+        return "overfitting"
+    return "underfitting" if v > 0.5 * val_losses[0] else "good fit"
+
+
+def fit_underfitting_first(train_losses, val_losses):
+    t, v = train_losses[-1], val_losses[-1]
+    if v > 0.5 * val_losses[0]:
+        return "underfitting"
+    if v > 1.2 * t or v > 1.1 * min(val_losses):
+        return "overfitting"
+    return "good fit"
+
+
+def fit_underfitting_on_train(train_losses, val_losses):
+    t, v = train_losses[-1], val_losses[-1]
+    if v > 1.2 * t or v > 1.1 * min(val_losses):
+        return "overfitting"
+    return "underfitting" if t > 0.5 * train_losses[0] else "good fit"
+
+
+def fit_equal_means_underfitting(train_losses, val_losses):
+    t, v = train_losses[-1], val_losses[-1]
+    if v > 1.2 * t or v > 1.1 * min(val_losses):
+        return "overfitting"
+    return "underfitting" if abs(v - t) <= 0.2 * t else "good fit"
+
+
+def fit_swapped(train_losses, val_losses):
+    return fit_reference_style(val_losses, train_losses)
+
+
+def fit_snake_case(train_losses, val_losses):
+    label = fit_reference_style(train_losses, val_losses)
+    return label.replace(" ", "_")
+
+
+def fit_reference_style(train_losses, val_losses):
+    train = np.asarray(train_losses, dtype=np.float64)
+    val = np.asarray(val_losses, dtype=np.float64)
+    if val[-1] > 1.2 * train[-1] or val[-1] > 1.1 * val.min():
+        return "overfitting"
+    if val[-1] > 0.5 * val[0]:
+        return "underfitting"
+    return "good fit"
+
+
+def fit_plain_python(train_losses, val_losses):
+    train, val = list(train_losses), list(val_losses)
+    best = val[0]
+    for loss in val:
+        best = loss if loss < best else best
+    final_train, final_val, first_val = float(train[-1]), float(val[-1]), float(val[0])
+    gap = final_val / final_train if final_train > 0 else math.inf
+    rise = final_val / float(best)
+    if gap > 1.2 or rise > 1.1:
+        return "overfitting"
+    if final_val / first_val > 0.5:
+        return "underfitting"
+    return "good fit"
+
+
+def fit_float32_sorted(train_losses, val_losses):
+    val = np.array(val_losses, dtype=np.float32)
+    t, v, v0 = float(train_losses[-1]), float(val[-1]), float(val[0])
+    best = float(np.sort(val)[0])
+    overfitting = (v - t) > 0.2 * t or (v - best) > 0.1 * best
+    return "overfitting" if overfitting else ("underfitting" if 2 * v > v0 else "good fit")
+
+
+WRONG = {
+    "simple_rnn_params": {
+        "no bias": rnn_no_bias,
+        "recurrent weights H x D": rnn_recurrent_h_by_d,
+        "no recurrent weights": rnn_no_recurrent,
+        "two bias vectors": rnn_two_biases,
+        "float result": rnn_float,
+    },
+    "lstm_params": {
+        "three blocks": lstm_three_blocks,
+        "one block": lstm_one_block,
+        "no bias": lstm_no_bias,
+        "bias counted once for the layer": lstm_bias_once,
+        "recurrent weights H x D": lstm_recurrent_h_by_d,
+        "two biases per block": lstm_pytorch_biases,
+        "float result": lstm_float,
+    },
+    "gru_params": {
+        "reset_after ignored, one bias row": gru_one_bias_row,
+        "reset_after ignored, two bias rows": gru_two_bias_rows,
+        "reset_after defaults to False": gru_default_false,
+        "four blocks": gru_four_blocks,
+        "recurrent weights H x D": gru_recurrent_h_by_d,
+        "float result": gru_float,
+    },
+    "embedding_params": {
+        "extra bias": embedding_with_bias,
+        "extra row": embedding_extra_row,
+        "sum instead of product": embedding_sum,
+        "bias per token": embedding_bias_per_token,
+        "float result": embedding_float,
+    },
+    "dense_params": {
+        "bias never counted": dense_never_bias,
+        "bias always counted": dense_always_bias,
+        "use_bias defaults to False": dense_default_false,
+        "bias of input size": dense_bias_of_input_size,
+        "extra input and extra unit": dense_extra_unit,
+        "float result": dense_float,
+    },
+    "bidirectional_params": {
+        "not doubled": bi_not_doubled,
+        "quadrupled": bi_quadrupled,
+        "squared": bi_squared,
+        "merge bias": bi_merge_bias,
+        "float result": bi_float,
+        "formatted string": bi_string,
+    },
+    "diagnose_fit": {
+        "gap only": fit_gap_only,
+        "rise only": fit_rise_only,
+        "absolute gap": fit_absolute_gap,
+        "any rise": fit_any_rise,
+        "underfitting tested first": fit_underfitting_first,
+        "underfitting judged on training loss": fit_underfitting_on_train,
+        "about equal means underfitting": fit_equal_means_underfitting,
+        "arguments swapped": fit_swapped,
+        "labels with underscores": fit_snake_case,
+    },
+}
+
+CORRECT = {
+    "simple_rnn_params": {
+        "concatenated-input formula": rnn_concat_formula,
+        "sum over weight shapes": rnn_shapes,
+        "numpy integer": rnn_numpy_scalar,
+    },
+    "lstm_params": {
+        "formula": lstm_formula,
+        "gate by gate": lstm_per_gate,
+        "math.prod of shapes": lstm_math_prod,
+    },
+    "gru_params": {
+        "formula": gru_formula,
+        "sum over weight shapes": gru_shapes,
+    },
+    "embedding_params": {
+        "product": embedding_product,
+        "size of a table": embedding_zeros_size,
+    },
+    "dense_params": {
+        "boolean as an integer": dense_bool_arithmetic,
+        "branches": dense_branches,
+    },
+    "bidirectional_params": {
+        "doubled": bi_double,
+        "one copy per direction": bi_sum_of_directions,
+    },
+    "diagnose_fit": {
+        "numpy arrays": fit_reference_style,
+        "plain Python loop": fit_plain_python,
+        "float32 and sorting": fit_float32_sorted,
+    },
+}

@@ -1,0 +1,620 @@
+"""Implementations of sprint 02_rnn_backward problems, written the way students write them."""
+
+import numpy as np
+
+# ---------------------------------------------------------------- rnn_step_backward
+
+
+def step_correct_plain(dh_next, x_t, h_prev, h_next, Wx, Wh):
+    da = dh_next * (1 - h_next**2)
+    return da @ Wx.T, da @ Wh.T, x_t.T @ da, h_prev.T @ da, da.sum(axis=0)
+
+
+def step_deriv_from_h_prev(dh_next, x_t, h_prev, h_next, Wx, Wh):
+    da = dh_next * (1 - h_prev**2)
+    return da @ Wx.T, da @ Wh.T, x_t.T @ da, h_prev.T @ da, da.sum(axis=0)
+
+
+def step_no_deriv(dh_next, x_t, h_prev, h_next, Wx, Wh):
+    da = dh_next
+    return da @ Wx.T, da @ Wh.T, x_t.T @ da, h_prev.T @ da, da.sum(axis=0)
+
+
+def step_tanh_twice(dh_next, x_t, h_prev, h_next, Wx, Wh):
+    da = dh_next * (1 - np.tanh(h_next) ** 2)
+    return da @ Wx.T, da @ Wh.T, x_t.T @ da, h_prev.T @ da, da.sum(axis=0)
+
+
+def step_wh_not_transposed(dh_next, x_t, h_prev, h_next, Wx, Wh):
+    da = dh_next * (1 - h_next**2)
+    return da @ Wx.T, da @ Wh, x_t.T @ da, h_prev.T @ da, da.sum(axis=0)
+
+
+def step_dwh_transposed(dh_next, x_t, h_prev, h_next, Wx, Wh):
+    da = dh_next * (1 - h_next**2)
+    return da @ Wx.T, da @ Wh.T, x_t.T @ da, da.T @ h_prev, da.sum(axis=0)
+
+
+def step_db_mean(dh_next, x_t, h_prev, h_next, Wx, Wh):
+    da = dh_next * (1 - h_next**2)
+    return da @ Wx.T, da @ Wh.T, x_t.T @ da, h_prev.T @ da, da.mean(axis=0)
+
+
+def step_in_place(dh_next, x_t, h_prev, h_next, Wx, Wh):
+    da = dh_next
+    da *= 1 - h_next**2
+    return da @ Wx.T, da @ Wh.T, x_t.T @ da, h_prev.T @ da, da.sum(axis=0)
+
+
+def step_einsum(dh_next, x_t, h_prev, h_next, Wx, Wh):
+    da = np.einsum("nh,nh->nh", np.asarray(dh_next, np.float64), 1 - np.asarray(h_next, np.float64) ** 2)
+    return (
+        np.einsum("nh,dh->nd", da, Wx),
+        np.einsum("nh,kh->nk", da, Wh),
+        np.einsum("nd,nh->dh", x_t, da),
+        np.einsum("nk,nh->kh", h_prev, da),
+        np.einsum("nh->h", da),
+    )
+
+
+def step_fused(dh_next, x_t, h_prev, h_next, Wx, Wh):
+    """One stacked matrix [Wx; Wh] acting on the concatenated input [x_t, h_prev]."""
+    D = x_t.shape[1]
+    xh = np.concatenate([x_t, h_prev], axis=1).astype(np.float64)  # (N, D + H)
+    W = np.concatenate([Wx, Wh], axis=0).astype(np.float64)  # (D + H, H)
+    da = dh_next.astype(np.float64) * (1 - h_next.astype(np.float64) ** 2)
+    dxh = da @ W.T  # (N, D + H)
+    dW = xh.T @ da  # (D + H, H)
+    return dxh[:, :D], dxh[:, D:], dW[:D], dW[D:], np.ones(len(da)) @ da
+
+
+def step_per_sample(dh_next, x_t, h_prev, h_next, Wx, Wh):
+    N, D = x_t.shape
+    H = Wh.shape[0]
+    dx, dh = np.zeros((N, D)), np.zeros((N, H))
+    dWx, dWh, db = np.zeros((D, H)), np.zeros((H, H)), np.zeros(H)
+    for n in range(N):
+        da = dh_next[n] * (1 - h_next[n] ** 2)
+        dx[n], dh[n] = Wx @ da, Wh @ da
+        dWx += np.outer(x_t[n], da)
+        dWh += np.outer(h_prev[n], da)
+        db += da
+    return dx, dh, dWx, dWh, db
+
+
+# ---------------------------------------------------------------- rnn_backward
+
+
+def _prev(h0, h, t):
+    return h[:, t - 1] if t > 0 else h0
+
+
+def seq_correct(dh, x, h0, h, Wx, Wh):
+    N, T, D = x.shape
+    dx = np.zeros((N, T, D))
+    dWx, dWh, db = np.zeros_like(Wx, dtype=float), np.zeros_like(Wh, dtype=float), np.zeros(Wh.shape[0])
+    dnext = np.zeros_like(h0, dtype=float)
+    for t in reversed(range(T)):
+        dx[:, t], dnext, dwx, dwh, dbt = step_correct_plain(dh[:, t] + dnext, x[:, t], _prev(h0, h, t),
+                                                              h[:, t], Wx, Wh)
+        dWx, dWh, db = dWx + dwx, dWh + dwh, db + dbt
+    return dx, dnext, dWx, dWh, db
+
+
+def seq_vectorised_params(dh, x, h0, h, Wx, Wh):
+    """The loop only carries the recurrence; the parameter gradients are one einsum each afterwards."""
+    x, h0, h, dh = (np.asarray(a, np.float64) for a in (x, h0, h, dh))
+    T = x.shape[1]
+    da = np.zeros_like(h)
+    g = np.zeros_like(h0)
+    t = T - 1
+    while t >= 0:
+        da[:, t] = (dh[:, t] + g) * (1 - h[:, t] ** 2)
+        g = da[:, t] @ Wh.T
+        t -= 1
+    h_prev = np.concatenate([h0[:, None], h[:, :-1]], axis=1)  # (N, T, H)
+    dx = da @ Wx.T  # (N, T, D)
+    return (dx, g, np.einsum("ntd,nth->dh", x, da), np.einsum("ntk,nth->kh", h_prev, da),
+            da.sum(axis=(0, 1)))
+
+
+def seq_float32_friendly(dh, x, h0, h, Wx, Wh):
+    return seq_correct(*(np.asarray(a, dtype=np.float64) for a in (dh, x, h0, h, Wx, Wh)))
+
+
+def seq_dwh_last_only(dh, x, h0, h, Wx, Wh):
+    dx, dh0, dWx, dWh, db = seq_correct(dh, x, h0, h, Wx, Wh)
+    T = x.shape[1]
+    g = dh[:, T - 1] * (1 - h[:, T - 1] ** 2)
+    return dx, dh0, dWx, _prev(h0, h, T - 1).T @ g, db
+
+
+def seq_no_recurrence(dh, x, h0, h, Wx, Wh):
+    N, T, D = x.shape
+    dx = np.zeros((N, T, D))
+    dWx, dWh, db = 0, 0, 0
+    for t in reversed(range(T)):
+        dx[:, t], _, dwx, dwh, dbt = step_correct_plain(dh[:, t], x[:, t], _prev(h0, h, t), h[:, t], Wx, Wh)
+        dWx, dWh, db = dWx + dwx, dWh + dwh, db + dbt
+    return dx, np.zeros_like(h0), dWx, dWh, db
+
+
+def seq_recurrence_replaces_dh(dh, x, h0, h, Wx, Wh):
+    """The gradient from the future replaces the upstream gradient instead of adding to it."""
+    N, T, D = x.shape
+    dx = np.zeros((N, T, D))
+    dWx, dWh, db = 0, 0, 0
+    dnext = None
+    for t in reversed(range(T)):
+        g = dh[:, t] if dnext is None else dnext
+        dx[:, t], dnext, dwx, dwh, dbt = step_correct_plain(g, x[:, t], _prev(h0, h, t), h[:, t], Wx, Wh)
+        dWx, dWh, db = dWx + dwx, dWh + dwh, db + dbt
+    return dx, dnext, dWx, dWh, db
+
+
+def seq_deriv_from_h_prev(dh, x, h0, h, Wx, Wh):
+    N, T, D = x.shape
+    dx = np.zeros((N, T, D))
+    dWx, dWh, db = 0, 0, 0
+    dnext = np.zeros_like(h0)
+    for t in reversed(range(T)):
+        hp = _prev(h0, h, t)
+        dx[:, t], dnext, dwx, dwh, dbt = step_deriv_from_h_prev(dh[:, t] + dnext, x[:, t], hp, h[:, t], Wx, Wh)
+        dWx, dWh, db = dWx + dwx, dWh + dwh, db + dbt
+    return dx, dnext, dWx, dWh, db
+
+
+def seq_wh_not_transposed(dh, x, h0, h, Wx, Wh):
+    N, T, D = x.shape
+    dx = np.zeros((N, T, D))
+    dWx, dWh, db = 0, 0, 0
+    dnext = np.zeros_like(h0)
+    for t in reversed(range(T)):
+        hp = _prev(h0, h, t)
+        dx[:, t], dnext, dwx, dwh, dbt = step_wh_not_transposed(dh[:, t] + dnext, x[:, t], hp, h[:, t], Wx, Wh)
+        dWx, dWh, db = dWx + dwx, dWh + dwh, db + dbt
+    return dx, dnext, dWx, dWh, db
+
+
+def seq_forwards(dh, x, h0, h, Wx, Wh):
+    N, T, D = x.shape
+    dx = np.zeros((N, T, D))
+    dWx, dWh, db = 0, 0, 0
+    dnext = np.zeros_like(h0)
+    for t in range(T):
+        hp = _prev(h0, h, t)
+        dx[:, t], dnext, dwx, dwh, dbt = step_correct_plain(dh[:, t] + dnext, x[:, t], hp, h[:, t], Wx, Wh)
+        dWx, dWh, db = dWx + dwx, dWh + dwh, db + dbt
+    return dx, dnext, dWx, dWh, db
+
+
+def seq_dh0_short(dh, x, h0, h, Wx, Wh):
+    """Returns the gradient arriving at step 0's output instead of passing it through step 0."""
+    N, T, D = x.shape
+    dx = np.zeros((N, T, D))
+    dWx, dWh, db = 0, 0, 0
+    dnext = np.zeros_like(h0)
+    for t in reversed(range(T)):
+        g = dh[:, t] + dnext
+        dx[:, t], dnext, dwx, dwh, dbt = step_correct_plain(g, x[:, t], _prev(h0, h, t), h[:, t], Wx, Wh)
+        dWx, dWh, db = dWx + dwx, dWh + dwh, db + dbt
+    return dx, g, dWx, dWh, db
+
+
+def seq_h_prev_off_by_one(dh, x, h0, h, Wx, Wh):
+    """Uses h[:, t] as the previous state of step t (the state it produces)."""
+    N, T, D = x.shape
+    dx = np.zeros((N, T, D))
+    dWx, dWh, db = 0, 0, 0
+    dnext = np.zeros_like(h0)
+    for t in reversed(range(T)):
+        dx[:, t], dnext, dwx, dwh, dbt = step_correct_plain(dh[:, t] + dnext, x[:, t], h[:, t], h[:, t], Wx, Wh)
+        dWx, dWh, db = dWx + dwx, dWh + dwh, db + dbt
+    return dx, dnext, dWx, dWh, db
+
+
+# ---------------------------------------------------------------- numerical_gradient
+
+
+def numgrad_cs231n(f, x, eps=1e-5):
+    grad = np.zeros_like(x)
+    it = np.nditer(x, flags=["multi_index"], op_flags=[["readwrite"]])
+    while not it.finished:
+        ix = it.multi_index
+        old = x[ix]
+        x[ix] = old + eps
+        fxph = f()
+        x[ix] = old - eps
+        fxmh = f()
+        x[ix] = old
+        grad[ix] = (fxph - fxmh) / (2 * eps)
+        it.iternext()
+    return grad
+
+
+def numgrad_flat_view(f, x, eps=1e-5):
+    flat = x.reshape(-1)  # a view on x: writes reach x, which f reads
+    grad = np.empty(flat.size)
+    for i in range(flat.size):
+        keep = flat[i].item()
+        flat[i] = keep + eps
+        up = float(f())
+        flat[i] = keep - eps
+        down = float(f())
+        flat[i] = keep
+        grad[i] = 0.5 * (up - down) / eps
+    return grad.reshape(x.shape)
+
+
+def numgrad_forward(f, x, eps=1e-5):
+    grad = np.zeros_like(x, dtype=float)
+    fx = f()
+    for ix in np.ndindex(x.shape):
+        old = x[ix]
+        x[ix] = old + eps
+        grad[ix] = (f() - fx) / eps
+        x[ix] = old
+    return grad
+
+
+def numgrad_not_restored(f, x, eps=1e-5):
+    grad = np.zeros_like(x, dtype=float)
+    for ix in np.ndindex(x.shape):
+        x[ix] += eps
+        fp = f()
+        x[ix] -= 2 * eps
+        fm = f()
+        grad[ix] = (fp - fm) / (2 * eps)
+    return grad
+
+
+def numgrad_undo_by_adding(f, x, eps=1e-5):
+    """Undoes the perturbation arithmetically: x + eps - 2*eps + eps is not always x again."""
+    grad = np.zeros_like(x, dtype=float)
+    for ix in np.ndindex(x.shape):
+        x[ix] += eps
+        fp = f()
+        x[ix] -= 2 * eps
+        fm = f()
+        x[ix] += eps
+        grad[ix] = (fp - fm) / (2 * eps)
+    return grad
+
+
+def numgrad_copy(f, x, eps=1e-5):
+    x = x.astype(np.float64)  # a copy: f never sees the perturbation
+    grad = np.zeros_like(x)
+    for ix in np.ndindex(x.shape):
+        old = x[ix]
+        x[ix] = old + eps
+        fp = f()
+        x[ix] = old - eps
+        fm = f()
+        x[ix] = old
+        grad[ix] = (fp - fm) / (2 * eps)
+    return grad
+
+
+def numgrad_ignores_eps(f, x, eps=1e-5):
+    h = 1e-5
+    grad = np.zeros_like(x, dtype=float)
+    for ix in np.ndindex(x.shape):
+        old = x[ix]
+        x[ix] = old + h
+        fp = f()
+        x[ix] = old - h
+        fm = f()
+        x[ix] = old
+        grad[ix] = (fp - fm) / (2 * h)
+    return grad
+
+
+def numgrad_divides_by_eps(f, x, eps=1e-5):
+    grad = np.zeros_like(x, dtype=float)
+    for ix in np.ndindex(x.shape):
+        old = x[ix]
+        x[ix] = old + eps
+        fp = f()
+        x[ix] = old - eps
+        fm = f()
+        x[ix] = old
+        grad[ix] = (fp - fm) / eps
+    return grad
+
+
+def numgrad_first_element_only(f, x, eps=1e-5):
+    grad = np.zeros_like(x, dtype=float)
+    ix = (0,) * x.ndim
+    old = x[ix]
+    x[ix] = old + eps
+    fp = f()
+    x[ix] = old - eps
+    fm = f()
+    x[ix] = old
+    grad[ix] = (fp - fm) / (2 * eps)
+    return grad
+
+
+def numgrad_1d_only(f, x, eps=1e-5):
+    grad = np.zeros_like(x, dtype=float)
+    for i in range(len(x)):
+        old = x[i].copy()
+        x[i] = old + eps
+        fp = f()
+        x[i] = old - eps
+        fm = f()
+        x[i] = old
+        grad[i] = (fp - fm) / (2 * eps)
+    return grad
+
+
+# ---------------------------------------------------------------- relative_error
+
+
+def relerr_vectorised(a, b):
+    return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))))
+
+
+def relerr_loop(a, b):
+    worst = 0.0
+    for u, v in zip(np.ravel(a).tolist(), np.ravel(b).tolist()):
+        worst = max(worst, abs(u - v) / max(1e-8, abs(u) + abs(v)))
+    return worst
+
+
+def relerr_no_abs(a, b):
+    return float(np.max((a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))))
+
+
+def relerr_mean(a, b):
+    return float(np.mean(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))))
+
+
+def relerr_no_guard(a, b):
+    return float(np.max(np.abs(a - b) / (np.abs(a) + np.abs(b))))
+
+
+def relerr_global(a, b):
+    return float(np.max(np.abs(a - b)) / max(1e-8, np.max(np.abs(a) + np.abs(b))))
+
+
+def relerr_array(a, b):
+    return np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))
+
+
+def relerr_signed_denominator(a, b):
+    return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a + b))))
+
+
+# ---------------------------------------------------------------- gradient_norm_through_time
+
+
+def norms_loop(Wh, h, dh_last):
+    T = h.shape[1]
+    norms = np.zeros(T)
+    g = np.asarray(dh_last, np.float64)
+    norms[T - 1] = np.sqrt(np.sum(g**2))
+    for t in range(T - 1, 0, -1):
+        g = (g * (1 - h[:, t] ** 2)) @ Wh.T
+        norms[t - 1] = np.sqrt(np.sum(g**2))
+    return norms
+
+
+def norms_list_reversed(Wh, h, dh_last):
+    out, g = [], dh_last.astype(np.float64)
+    for t in reversed(range(h.shape[1])):
+        out.append(np.linalg.norm(g, "fro"))
+        g = np.einsum("nk,hk->nh", g * (1 - h[:, t] ** 2), Wh)
+    return np.array(out[::-1])
+
+
+def _norms(Wh, h, dh_last, factor, right, per_sample=False):
+    T = h.shape[1]
+    norms = np.zeros(T)
+    g = dh_last
+    for t in range(T - 1, -1, -1):
+        norms[t] = np.linalg.norm(g, axis=1).sum() if per_sample else np.linalg.norm(g)
+        g = (g * factor(h, t)) @ right(Wh)
+    return norms
+
+
+def norms_no_deriv(Wh, h, dh_last):
+    return _norms(Wh, h, dh_last, lambda h, t: 1.0, lambda W: W.T)
+
+
+def norms_wh(Wh, h, dh_last):
+    return _norms(Wh, h, dh_last, lambda h, t: 1 - h[:, t] ** 2, lambda W: W)
+
+
+def norms_reversed(Wh, h, dh_last):
+    return norms_loop(Wh, h, dh_last)[::-1]
+
+
+def norms_off_by_one(Wh, h, dh_last):
+    return _norms(Wh, h, dh_last, lambda h, t: 1 - h[:, t - 1] ** 2 if t > 0 else 1.0, lambda W: W.T)
+
+
+def norms_per_sample(Wh, h, dh_last):
+    return _norms(Wh, h, dh_last, lambda h, t: 1 - h[:, t] ** 2, lambda W: W.T, per_sample=True)
+
+
+def norms_abs_sum(Wh, h, dh_last):
+    """An L1 norm instead of the Frobenius norm."""
+    T = h.shape[1]
+    norms = np.zeros(T)
+    g = dh_last
+    for t in range(T - 1, -1, -1):
+        norms[t] = np.abs(g).sum()
+        g = (g * (1 - h[:, t] ** 2)) @ Wh.T
+    return norms
+
+
+# ---------------------------------------------------------------- rnn_backward_windowed
+
+
+def win_by_windows(dh, x, h0, h, Wx, Wh, window):
+    """Full BPTT on each window separately, starting from the (detached) real state before it."""
+    N, T, D = x.shape
+    dx = np.zeros((N, T, D))
+    dWx, dWh, db = 0, 0, 0
+    for s in range(0, T, window):
+        e = min(s + window, T)
+        start = h0 if s == 0 else h[:, s - 1]
+        dxw, _, dwx, dwh, dbw = seq_correct(dh[:, s:e], x[:, s:e], start, h[:, s:e], Wx, Wh)
+        dx[:, s:e] = dxw
+        dWx, dWh, db = dWx + dwx, dWh + dwh, db + dbw
+    return dx, dWx, dWh, db
+
+
+def _win_loop(dh, x, h0, h, Wx, Wh, window, cut, first_step_dwh=True, h_prev_zero_at_start=False):
+    N, T, D = x.shape
+    dx = np.zeros((N, T, D))
+    dWx = np.zeros(Wx.shape)
+    dWh = np.zeros(Wh.shape)
+    db = np.zeros(Wh.shape[0])
+    dnext = np.zeros(h0.shape)
+    for t in range(T - 1, -1, -1):
+        if cut(t, T, window):
+            dnext = np.zeros(h0.shape)
+        start_of_window = t % window == 0
+        hp = _prev(h0, h, t)
+        if h_prev_zero_at_start and start_of_window and t > 0:
+            hp = np.zeros(h0.shape)
+        dx[:, t], dnext, dwx, dwh, dbt = step_correct_plain(dh[:, t] + dnext, x[:, t], hp, h[:, t], Wx, Wh)
+        dWx += dwx
+        db += dbt
+        if first_step_dwh or not start_of_window:
+            dWh += dwh
+    return dx, dWx, dWh, db
+
+
+def win_mask(dh, x, h0, h, Wx, Wh, window):
+    dh, x, h0, h, Wx, Wh = (np.asarray(a, np.float64) for a in (dh, x, h0, h, Wx, Wh))
+    return _win_loop(dh, x, h0, h, Wx, Wh, window, lambda t, T, w: (t + 1) % w == 0)
+
+
+def win_full_bptt(dh, x, h0, h, Wx, Wh, window):
+    return _win_loop(dh, x, h0, h, Wx, Wh, window, lambda t, T, w: False)
+
+
+def win_off_by_one_late(dh, x, h0, h, Wx, Wh, window):
+    return _win_loop(dh, x, h0, h, Wx, Wh, window, lambda t, T, w: t % w == 0)
+
+
+def win_off_by_one_early(dh, x, h0, h, Wx, Wh, window):
+    return _win_loop(dh, x, h0, h, Wx, Wh, window, lambda t, T, w: (t + 2) % w == 0)
+
+
+def win_from_end(dh, x, h0, h, Wx, Wh, window):
+    return _win_loop(dh, x, h0, h, Wx, Wh, window, lambda t, T, w: (T - 1 - t) % w == 0)
+
+
+def win_skip_first_dwh(dh, x, h0, h, Wx, Wh, window):
+    return _win_loop(dh, x, h0, h, Wx, Wh, window, lambda t, T, w: (t + 1) % w == 0, first_step_dwh=False)
+
+
+def win_zero_state(dh, x, h0, h, Wx, Wh, window):
+    return _win_loop(dh, x, h0, h, Wx, Wh, window, lambda t, T, w: (t + 1) % w == 0,
+                     h_prev_zero_at_start=True)
+
+
+def win_leak_one_step(dh, x, h0, h, Wx, Wh, window):
+    """Cuts the recurrence, but still lets the upstream dh of the next window's first step through."""
+    N, T, D = x.shape
+    dx = np.zeros((N, T, D))
+    dWx, dWh, db = 0, 0, 0
+    dnext = np.zeros(h0.shape)
+    for t in reversed(range(T)):
+        if (t + 1) % window == 0 and t + 1 < T:
+            dnext = (dh[:, t + 1] * (1 - h[:, t + 1] ** 2)) @ Wh.T
+        dx[:, t], dnext, dwx, dwh, dbt = step_correct_plain(dh[:, t] + dnext, x[:, t], _prev(h0, h, t),
+                                                              h[:, t], Wx, Wh)
+        dWx, dWh, db = dWx + dwx, dWh + dwh, db + dbt
+    return dx, dWx, dWh, db
+
+
+WRONG = {
+    "rnn_step_backward": {
+        "tanh derivative from h_prev": step_deriv_from_h_prev,
+        "no tanh derivative": step_no_deriv,
+        "1 - tanh(h_next)**2": step_tanh_twice,
+        "dh_prev with Wh instead of Wh.T": step_wh_not_transposed,
+        "dWh transposed": step_dwh_transposed,
+        "db averaged over the batch": step_db_mean,
+        "mutates dh_next": step_in_place,
+    },
+    "rnn_backward": {
+        "dWh from the last step only": seq_dwh_last_only,
+        "no gradient through the recurrence": seq_no_recurrence,
+        "recurrence replaces dh[:, t]": seq_recurrence_replaces_dh,
+        "tanh derivative from h_prev": seq_deriv_from_h_prev,
+        "Wh instead of Wh.T": seq_wh_not_transposed,
+        "time loop forwards": seq_forwards,
+        "dh0 missing the last hop": seq_dh0_short,
+        "h_t used as the previous state": seq_h_prev_off_by_one,
+    },
+    "numerical_gradient": {
+        "forward differences": numgrad_forward,
+        "x not restored": numgrad_not_restored,
+        "x restored by adding eps back": numgrad_undo_by_adding,
+        "perturbs a copy": numgrad_copy,
+        "ignores eps": numgrad_ignores_eps,
+        "divides by eps": numgrad_divides_by_eps,
+        "first element only": numgrad_first_element_only,
+        "1-D arrays only": numgrad_1d_only,
+    },
+    "relative_error": {
+        "no abs": relerr_no_abs,
+        "mean instead of max": relerr_mean,
+        "no 1e-8 guard": relerr_no_guard,
+        "global denominator": relerr_global,
+        "returns an array": relerr_array,
+        "|a + b| as the denominator": relerr_signed_denominator,
+    },
+    "gradient_norm_through_time": {
+        "no tanh derivative": norms_no_deriv,
+        "Wh instead of Wh.T": norms_wh,
+        "reversed order": norms_reversed,
+        "derivative from h_{t-1}": norms_off_by_one,
+        "per-sample norms summed": norms_per_sample,
+        "L1 norm": norms_abs_sum,
+    },
+    "rnn_backward_windowed": {
+        "full BPTT (gradient leaks across windows)": win_full_bptt,
+        "windows one step late": win_off_by_one_late,
+        "windows one step early": win_off_by_one_early,
+        "windows aligned from the end": win_from_end,
+        "first step of a window skips dWh": win_skip_first_dwh,
+        "zero state at the start of a window": win_zero_state,
+        "upstream dh of the next window leaks one step": win_leak_one_step,
+    },
+}
+
+CORRECT = {
+    "rnn_step_backward": {
+        "einsum": step_einsum,
+        "fused [Wx; Wh] matmul": step_fused,
+        "one sample at a time": step_per_sample,
+    },
+    "rnn_backward": {
+        "loop over the step function": seq_correct,
+        "parameter gradients vectorised after the loop": seq_vectorised_params,
+        "casts to float64 first": seq_float32_friendly,
+    },
+    "numerical_gradient": {
+        "np.nditer over multi-indices": numgrad_cs231n,
+        "flat view of x": numgrad_flat_view,
+    },
+    "relative_error": {
+        "vectorised": relerr_vectorised,
+        "python loop": relerr_loop,
+    },
+    "gradient_norm_through_time": {
+        "loop filling from the end": norms_loop,
+        "list reversed, einsum": norms_list_reversed,
+    },
+    "rnn_backward_windowed": {
+        "full BPTT per window": win_by_windows,
+        "one loop with a reset mask": win_mask,
+    },
+}

@@ -1,0 +1,404 @@
+"""Implementations of sprint 01_rnn_forward problems, written the way students write them."""
+
+import numpy as np
+
+# ---------------------------------------------------------------- rnn_step_forward
+
+
+def step_transposed_wh(x_t, h_prev, Wx, Wh, b):
+    return np.tanh(x_t @ Wx + h_prev @ Wh.T + b)
+
+
+def step_no_bias(x_t, h_prev, Wx, Wh, b):
+    return np.tanh(x_t @ Wx + h_prev @ Wh)
+
+
+def step_no_tanh(x_t, h_prev, Wx, Wh, b):
+    return x_t @ Wx + h_prev @ Wh + b
+
+
+def step_sigmoid(x_t, h_prev, Wx, Wh, b):
+    return 1 / (1 + np.exp(-(x_t @ Wx + h_prev @ Wh + b)))
+
+
+def step_in_place(x_t, h_prev, Wx, Wh, b):
+    h_prev *= 1.0
+    h_prev += x_t @ Wx + b
+    return np.tanh(h_prev @ Wh)
+
+
+def step_float32(x_t, h_prev, Wx, Wh, b):
+    return np.tanh(x_t @ Wx + h_prev @ Wh + b).astype(np.float32)
+
+
+def step_einsum(x_t, h_prev, Wx, Wh, b):
+    a = np.einsum("nd,dh->nh", x_t, Wx) + np.einsum("nk,kh->nh", h_prev, Wh) + b
+    return np.tanh(a.astype(np.float64))
+
+
+def step_per_sample(x_t, h_prev, Wx, Wh, b):
+    x_t, h_prev = np.asarray(x_t, np.float64), np.asarray(h_prev, np.float64)
+    rows = [np.tanh(Wx.T @ x_t[n] + Wh.T @ h_prev[n] + b) for n in range(x_t.shape[0])]
+    return np.stack(rows)
+
+
+# ---------------------------------------------------------------- rnn_forward
+
+
+def forward_last_state_only(x, h0, Wx, Wh, b):
+    h = h0
+    for t in range(x.shape[1]):
+        h = np.tanh(x[:, t] @ Wx + h @ Wh + b)
+    return h
+
+
+def forward_h0_first(x, h0, Wx, Wh, b):
+    N, T, _ = x.shape
+    h = np.zeros((N, T, Wh.shape[0]), dtype=np.float64)
+    h_t = h0
+    for t in range(T):
+        h[:, t] = h_t  # stores the state before the step
+        h_t = np.tanh(x[:, t] @ Wx + h_t @ Wh + b)
+    return h
+
+
+def forward_state_not_carried(x, h0, Wx, Wh, b):
+    return np.stack([np.tanh(x[:, t] @ Wx + h0 @ Wh + b) for t in range(x.shape[1])], axis=1)
+
+
+def forward_time_batch_confused(x, h0, Wx, Wh, b):
+    T, N, _ = x.shape  # axes read in the wrong order
+    h = np.zeros((N, T, Wh.shape[0]))
+    h_t = h0
+    for t in range(T):
+        h_t = np.tanh(x[t] @ Wx + h_t @ Wh + b)
+        h[:, t] = h_t
+    return h
+
+
+def forward_time_major_output(x, h0, Wx, Wh, b):
+    states, h_t = [], h0
+    for t in range(x.shape[1]):
+        h_t = np.tanh(x[:, t] @ Wx + h_t @ Wh + b)
+        states.append(h_t)
+    return np.array(states)  # (T, N, H)
+
+
+def forward_transposed_wh(x, h0, Wx, Wh, b):
+    states, h_t = [], h0
+    for t in range(x.shape[1]):
+        h_t = np.tanh(x[:, t] @ Wx + h_t @ Wh.T + b)
+        states.append(h_t)
+    return np.stack(states, axis=1)
+
+
+def forward_zeros_start(x, h0, Wx, Wh, b):
+    states, h_t = [], np.zeros(h0.shape)
+    for t in range(x.shape[1]):
+        h_t = np.tanh(x[:, t] @ Wx + h_t @ Wh + b)
+        states.append(h_t)
+    return np.stack(states, axis=1)
+
+
+def forward_mutates_h0(x, h0, Wx, Wh, b):
+    h = np.zeros((x.shape[0], x.shape[1], Wh.shape[0]))
+    h_t = h0
+    for t in range(x.shape[1]):
+        h_t[:] = np.tanh(x[:, t] @ Wx + h_t @ Wh + b)  # writes into the caller's h0
+        h[:, t] = h_t
+    return h
+
+
+def forward_preallocated(x, h0, Wx, Wh, b):
+    N, T, _ = x.shape
+    H = h0.shape[1]
+    h = np.zeros((N, T, H), dtype=np.result_type(x, h0, Wx, Wh, b))
+    h_t = h0
+    for t in range(T):
+        h_t = step_einsum(x[:, t], h_t, Wx, Wh, b).astype(h.dtype)
+        h[:, t] = h_t
+    return h
+
+
+def forward_input_projection_first(x, h0, Wx, Wh, b):
+    x, h0 = np.asarray(x, np.float64), np.asarray(h0, np.float64)
+    N, T, D = x.shape
+    xw = (x.reshape(N * T, D) @ Wx).reshape(N, T, -1) + b  # all input terms at once
+    states, h_t = [], h0
+    for t in range(T):
+        h_t = np.tanh(xw[:, t] + h_t @ Wh)
+        states.append(h_t)
+    return np.stack(states, axis=1)
+
+
+def forward_per_sample(x, h0, Wx, Wh, b):
+    out = []
+    for n in range(x.shape[0]):
+        h_t, seq = np.asarray(h0[n], np.float64), []
+        for x_t in x[n]:
+            h_t = np.tanh(x_t @ Wx + h_t @ Wh + b)
+            seq.append(h_t)
+        out.append(seq)
+    return np.array(out)
+
+
+# ---------------------------------------------------------------- small_array_experiment
+
+X_SMALL = np.array([[[1, 2], [2, 3], [3, 4]]]) / 100
+WX_SMALL = np.array([[1, 3, 5, 7], [3, 5, 7, 8]]) / 100
+WH_SMALL = np.array([[1, 3, 5, 7], [2, 4, 6, 8], [3, 5, 7, 8], [4, 6, 8, 10]]) / 100
+B_SMALL = np.array([1, 1, 1, 1])
+H0_SMALL = np.zeros((1, 4))
+
+
+def small(forward=forward_per_sample, **changes):
+    arrays = dict(x=X_SMALL, h0=H0_SMALL, Wx=WX_SMALL, Wh=WH_SMALL, b=B_SMALL)
+    arrays.update(changes)
+    return forward(**arrays)
+
+
+# ---------------------------------------------------------------- softmax
+
+
+def softmax_naive(z):
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def softmax_global_max(z):
+    e = np.exp(z - np.max(z))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def softmax_axis0(z):
+    e = np.exp(z - z.max(axis=0, keepdims=True))
+    return e / e.sum(axis=0, keepdims=True)
+
+
+def softmax_not_normalised(z):
+    return np.exp(z - z.max(axis=-1, keepdims=True))
+
+
+def softmax_no_keepdims(z):
+    e = np.exp(z - z.max(axis=-1))
+    return e / e.sum(axis=-1)
+
+
+def softmax_mutates(z):
+    z -= z.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def softmax_axis1(z):
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def softmax_logsumexp(z):
+    z = np.asarray(z, np.float64)
+    m = z.max(axis=-1, keepdims=True)
+    lse = m + np.log(np.exp(z - m).sum(axis=-1, keepdims=True))
+    return np.exp(z - lse)
+
+
+def softmax_rows(z):
+    flat = np.array(z, dtype=np.float64).reshape(-1, np.shape(z)[-1])
+    out = np.empty_like(flat)
+    for i, row in enumerate(flat):
+        e = np.exp(row - row.max())
+        out[i] = e / e.sum()
+    return out.reshape(np.shape(z))
+
+
+def softmax_keeps_dtype(z):
+    shifted = z - np.max(z, axis=-1, keepdims=True)  # a new array, float32 stays float32
+    e = np.exp(shifted)
+    return e / np.sum(e, axis=-1, keepdims=True)
+
+
+# ---------------------------------------------------------------- rnn_classifier_forward
+
+
+def _last_state(x, h0, Wx, Wh, b):
+    return forward_input_projection_first(x, h0, Wx, Wh, b)[:, -1]
+
+
+def classifier_first_state(x, h0, Wx, Wh, b, Wy, by):
+    return softmax_logsumexp(forward_per_sample(x, h0, Wx, Wh, b)[:, 0] @ Wy + by)
+
+
+def classifier_mean_state(x, h0, Wx, Wh, b, Wy, by):
+    return softmax_logsumexp(forward_per_sample(x, h0, Wx, Wh, b).mean(axis=1) @ Wy + by)
+
+
+def classifier_logits(x, h0, Wx, Wh, b, Wy, by):
+    return _last_state(x, h0, Wx, Wh, b) @ Wy + by
+
+
+def classifier_no_by(x, h0, Wx, Wh, b, Wy, by):
+    return softmax_logsumexp(_last_state(x, h0, Wx, Wh, b) @ Wy)
+
+
+def classifier_softmax_batch_axis(x, h0, Wx, Wh, b, Wy, by):
+    return softmax_axis0(_last_state(x, h0, Wx, Wh, b) @ Wy + by)
+
+
+def classifier_unstable_softmax(x, h0, Wx, Wh, b, Wy, by):
+    return softmax_naive(_last_state(x, h0, Wx, Wh, b) @ Wy + by)
+
+
+def classifier_every_step(x, h0, Wx, Wh, b, Wy, by):
+    return softmax_logsumexp(forward_per_sample(x, h0, Wx, Wh, b) @ Wy + by)
+
+
+def classifier_h0(x, h0, Wx, Wh, b, Wy, by):
+    return softmax_logsumexp(np.asarray(h0, np.float64) @ Wy + by)
+
+
+def classifier_loop(x, h0, Wx, Wh, b, Wy, by):
+    h_t = np.asarray(h0, np.float64)
+    for t in range(x.shape[1]):
+        h_t = step_per_sample(x[:, t], h_t, Wx, Wh, b)
+    return softmax_rows(h_t @ Wy + by)
+
+
+def classifier_from_states(x, h0, Wx, Wh, b, Wy, by):
+    logits = np.einsum("nh,hc->nc", _last_state(x, h0, Wx, Wh, b), Wy) + by
+    return softmax_logsumexp(logits)
+
+
+# ---------------------------------------------------------------- rnn_output_shape
+
+
+def shape_list(batch_size, seq_len, n_features, units, return_sequences):
+    return [batch_size, seq_len, units] if return_sequences else [batch_size, units]
+
+
+def shape_inverted(batch_size, seq_len, n_features, units, return_sequences):
+    return (batch_size, units) if return_sequences else (batch_size, seq_len, units)
+
+
+def shape_features(batch_size, seq_len, n_features, units, return_sequences):
+    return (batch_size, seq_len, n_features) if return_sequences else (batch_size, n_features)
+
+
+def shape_no_batch(batch_size, seq_len, n_features, units, return_sequences):
+    return (seq_len, units) if return_sequences else (units,)
+
+
+def shape_none_as_minus_one(batch_size, seq_len, n_features, units, return_sequences):
+    batch_size = -1 if batch_size is None else batch_size
+    return (batch_size, seq_len, units) if return_sequences else (batch_size, units)
+
+
+def shape_always_sequences(batch_size, seq_len, n_features, units, return_sequences):
+    return (batch_size, seq_len, units)
+
+
+def shape_numpy_ints(batch_size, seq_len, n_features, units, return_sequences):
+    dims = (batch_size, seq_len, units) if return_sequences else (batch_size, units)
+    return tuple(None if d is None else np.int64(d) for d in dims)
+
+
+def shape_builds_up(batch_size, seq_len, n_features, units, return_sequences):
+    shape = [batch_size]
+    if return_sequences:
+        shape.append(seq_len)
+    shape.append(units)
+    return tuple(shape)
+
+
+def shape_drops_time(batch_size, seq_len, n_features, units, return_sequences):
+    full = (batch_size, seq_len, units)
+    return full if return_sequences else full[:1] + full[2:]
+
+
+WRONG = {
+    "rnn_step_forward": {
+        "Wh transposed": step_transposed_wh,
+        "no bias": step_no_bias,
+        "no tanh": step_no_tanh,
+        "sigmoid instead of tanh": step_sigmoid,
+        "mutates h_prev": step_in_place,
+        "casts to float32": step_float32,
+    },
+    "rnn_forward": {
+        "returns only the last state": forward_last_state_only,
+        "h0 stored as the first state": forward_h0_first,
+        "state not carried (h0 every step)": forward_state_not_carried,
+        "time axis confused with batch axis": forward_time_batch_confused,
+        "time-major output (T, N, H)": forward_time_major_output,
+        "Wh transposed": forward_transposed_wh,
+        "starts from zeros instead of h0": forward_zeros_start,
+        "mutates h0": forward_mutates_h0,
+    },
+    "small_array_experiment": {
+        "forward pass without bias": lambda: small(b=np.zeros(4))[:, -1],
+        "Wh transposed": lambda: small(Wh=WH_SMALL.T)[:, -1],
+        "first instead of last state": lambda: small()[:, 0],
+        "shape (4,) instead of (1, 4)": lambda: small()[0, -1],
+        "a list instead of an array": lambda: small()[:, -1].tolist(),
+        "h0 counted as a state": lambda: small(forward_h0_first)[:, -1],
+        "state not carried": lambda: small(forward_state_not_carried)[:, -1],
+    },
+    "softmax": {
+        "no max subtraction (overflow)": softmax_naive,
+        "global max over the whole array": softmax_global_max,
+        "softmax over axis 0": softmax_axis0,
+        "exp without normalising": softmax_not_normalised,
+        "max subtracted without keepdims": softmax_no_keepdims,
+        "mutates z": softmax_mutates,
+        "axis=1 hard-coded": softmax_axis1,
+    },
+    "rnn_classifier_forward": {
+        "first state instead of last": classifier_first_state,
+        "mean of the states": classifier_mean_state,
+        "logits, no softmax": classifier_logits,
+        "no output bias": classifier_no_by,
+        "softmax over the batch axis": classifier_softmax_batch_axis,
+        "unstable softmax": classifier_unstable_softmax,
+        "probabilities at every step": classifier_every_step,
+        "h0 instead of the last state": classifier_h0,
+    },
+    "rnn_output_shape": {
+        "a list": shape_list,
+        "return_sequences inverted": shape_inverted,
+        "n_features instead of units": shape_features,
+        "no batch dimension": shape_no_batch,
+        "None replaced by -1": shape_none_as_minus_one,
+        "always the sequence shape": shape_always_sequences,
+        "numpy integers": shape_numpy_ints,
+    },
+}
+
+CORRECT = {
+    "rnn_step_forward": {
+        "einsum": step_einsum,
+        "one sample at a time": step_per_sample,
+    },
+    "rnn_forward": {
+        "preallocated, einsum steps": forward_preallocated,
+        "input projection for all steps first": forward_input_projection_first,
+        "one sample at a time": forward_per_sample,
+    },
+    "small_array_experiment": {
+        "per-sample loop": lambda: small()[:, -1],
+        "input projection first, float arrays": lambda: small(
+            forward_input_projection_first, b=B_SMALL.astype(float))[:, -1:].reshape(1, 4),
+    },
+    "softmax": {
+        "log-sum-exp": softmax_logsumexp,
+        "row by row": softmax_rows,
+        "keeps the input dtype": softmax_keeps_dtype,
+    },
+    "rnn_classifier_forward": {
+        "step by step": classifier_loop,
+        "einsum on the last state": classifier_from_states,
+    },
+    "rnn_output_shape": {
+        "conditional expression": lambda n, t, d, u, s: (n, t, u) if s else (n, u),
+        "built up from a list": shape_builds_up,
+        "drops the time axis": shape_drops_time,
+    },
+}
