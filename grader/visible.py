@@ -57,3 +57,12 @@ def expect_equal(name, got, value, *, hint=None) -> None:
     if type(got) is not type(value) or got != value:
         _fail(f"{name} is {got!r}; expected {value!r}.", hint)
     print(f"✓ {name} = {got!r} looks right.")
+
+
+def expect_count(name, got, value, *, hint=None) -> None:
+    """Check a whole-number answer (a count): a Python int or numpy integer equal to ``value``."""
+    if isinstance(got, (bool, np.bool_)) or not isinstance(got, (int, np.integer)):
+        _fail(f"{name} should be an int, but it is {type(got).__name__} ({got!r}).", hint)
+    if int(got) != value:
+        _fail(f"{name} is {int(got):,}; expected {value:,}.", hint)
+    print(f"✓ {name} = {int(got):,} looks right.")

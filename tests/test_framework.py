@@ -97,3 +97,14 @@ def test_visible_helpers():
     expect_equal("shape", (None, 4), (None, 4))
     with pytest.raises(VisibleCheckFailed):
         expect_equal("shape", [None, 4], (None, 4))
+
+
+def test_expect_count():
+    from grader.visible import expect_count
+
+    expect_count("params", 8320, 8320)
+    expect_count("params", np.int64(8320), 8320)
+    with pytest.raises(VisibleCheckFailed, match="should be an int"):
+        expect_count("params", 8320.0, 8320)
+    with pytest.raises(VisibleCheckFailed, match="expected 8,320"):
+        expect_count("params", 8321, 8320)
