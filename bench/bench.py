@@ -39,7 +39,7 @@ def execute_solution(assignment_id: str) -> None:
     nb = nbformat.read(str(path), as_version=4)
     with tempfile.TemporaryDirectory() as cwd:
         NotebookClient(nb, timeout=600, kernel_name="python3",
-                       resources={"metadata": {"path": cwd}}).execute(env=worker_env())
+                       resources={"metadata": {"path": cwd}}).execute(env=worker_env(), stderr=subprocess.DEVNULL)
 
 
 def grade(submissions: Path) -> None:

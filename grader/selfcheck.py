@@ -8,6 +8,7 @@ prints the verdicts as JSON, which this process reads back.
 from __future__ import annotations
 
 import json
+import subprocess
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -65,7 +66,9 @@ def self_check(path: Path, timeout: int = CELL_TIMEOUT_S) -> list[ProblemVerdict
         f"from grader.selfcheck import report_in_kernel\nreport_in_kernel({names!r}, globals())"))
     client = NotebookClient(nb, timeout=timeout, allow_errors=True, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent.resolve())}})
-    client.execute(env=worker_env())  # the kernel must be this environment's Python
+    # The kernel must be this environment's Python. Its own process log (not the notebook's
+    # output, which the kernel captures) is start-up chatter that would only confuse a student.
+    client.execute(env=worker_env(), stderr=subprocess.DEVNULL)
     verdicts = {}
     for output in nb.cells[-1].get("outputs", []):
         for line in output.get("text", "").splitlines():

@@ -18,6 +18,8 @@ SPRINTS = (
     "04_lstm_backward",
     "05_parameter_counting",
     "06_gradient_clipping",
+    "07_keras_comparison",
+    "08_char_rnn",
 )
 
 
