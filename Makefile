@@ -31,12 +31,12 @@ demo: env
 grade: release demo
 
 test: env
-	$(RUN) -m ruff check grader tests examples bench
+	$(RUN) -m ruff check grader tests examples bench data
 	$(RUN) -m pytest -n $(JOBS) --dist loadgroup -q
 
 lint: env
 	$(RUN) -m grader lint
-	$(RUN) -m ruff check grader tests examples bench
+	$(RUN) -m ruff check grader tests examples bench data
 
 lab: env
 	PATH="$(BIN):$$PATH" $(BIN)/jupyter lab notebooks/
