@@ -80,7 +80,7 @@ def score_submission(submission: Submission, worker_result: dict | None) -> Subm
             message = result.error or "the graded cell is missing from the notebook"
             result.problems.append(ProblemResult(problem_name(grade_id), 0.0, points, message))
         else:
-            message = row["message"] if row["score"] < row["max_score"] or row["message"] == PASSED else PASSED
+            message = PASSED if row["score"] >= row["max_score"] else row["message"]
             result.problems.append(ProblemResult(problem_name(grade_id), row["score"], points, message))
     return result
 
@@ -118,6 +118,9 @@ def run_worker(workspace: Path, assignment_id: str, students: list[str], on_resu
             results[payload["student_id"]] = payload
             on_result(payload)
         proc.wait()
+    if proc.returncode != 0 or len(results) != len(students):
+        raise RuntimeError(f"{assignment_id}: the nbgrader worker stopped with exit code {proc.returncode} "
+                           f"after {len(results)} of {len(students)} submissions (see {log_path})")
     return results
 
 
