@@ -4,24 +4,11 @@ import numpy as np
 import pytest
 
 from grader.checks import lstm_backward as lb
+from tests.numerics import numerical_gradient
 
 SHAPES = [(1, 1, 3, 2), (2, 3, 1, 4), (3, 4, 5, 5), (2, 6, 4, 3)]  # (N, T, D, H)
 
 
-def numerical_gradient(f, x, eps=1e-6):
-    """Centred differences of the scalar f() with respect to every entry of x (perturbed in place)."""
-    grad = np.zeros_like(x)
-    it = np.nditer(x, flags=["multi_index"])
-    for _ in it:
-        idx = it.multi_index
-        old = x[idx]
-        x[idx] = old + eps
-        plus = f()
-        x[idx] = old - eps
-        minus = f()
-        x[idx] = old
-        grad[idx] = (plus - minus) / (2 * eps)
-    return grad
 
 
 def assert_close_to_numerical(analytic, numeric, name):

@@ -7,23 +7,11 @@ import pytest
 
 from grader.checks import rnn_backward as rb
 from grader.checks.framework import compare_output
+from tests.numerics import numerical_gradient
 
 SHAPES = [(1, 1, 3, 2), (2, 4, 3, 5), (3, 6, 2, 2)]  # (N, T, D, H)
 
 
-def numgrad(loss, x, eps=1e-6):
-    """Centred differences written out here, independent of ref_numerical_gradient."""
-    grad = np.zeros_like(x)
-    flat, gflat = x.reshape(-1), grad.reshape(-1)
-    for i in range(flat.size):
-        keep = flat[i]
-        flat[i] = keep + eps
-        up = loss()
-        flat[i] = keep - eps
-        down = loss()
-        flat[i] = keep
-        gflat[i] = (up - down) / (2 * eps)
-    return grad
 
 
 def assert_close(got, expected, rtol=1e-6, atol=1e-8):
@@ -51,7 +39,7 @@ def test_step_backward_matches_numerical_gradient(N, T, D, H):
     grads = rb.ref_rnn_step_backward(dh_next, x_t, h_prev, h_next, Wx, Wh)
     for got, var in zip(grads, (x_t, h_prev, Wx, Wh, b)):
         assert got.shape == var.shape
-        assert_close(got, numgrad(loss, var))
+        assert_close(got, numerical_gradient(loss, var))
 
 
 @pytest.mark.parametrize("N, T, D, H", SHAPES)
@@ -63,7 +51,7 @@ def test_rnn_backward_matches_numerical_gradient(N, T, D, H):
     grads = rb.ref_rnn_backward(dh, x, h0, rb.forward_states(x, h0, Wx, Wh, b), Wx, Wh)
     for got, var in zip(grads, (x, h0, Wx, Wh, b)):
         assert got.shape == var.shape
-        assert_close(got, numgrad(loss, var))
+        assert_close(got, numerical_gradient(loss, var))
 
 
 def test_rnn_backward_matches_keras_simple_rnn():
@@ -162,7 +150,7 @@ def test_gradient_norms_equal_backward_from_each_state():
         start = h[:, t].copy()
         loss = lambda: np.sum(dh_last * (rb.forward_states(x[:, t + 1:], start, Wx, Wh, b)[:, -1]
                                          if t < T - 1 else start))
-        assert_close(numgrad(loss, start), dh_t)
+        assert_close(numerical_gradient(loss, start), dh_t)
         assert norms[t] == pytest.approx(np.linalg.norm(dh_t), rel=1e-10)
 
 
@@ -225,7 +213,7 @@ def test_windowed_matches_numerical_gradient_of_a_detached_forward_pass(T, windo
 
     grads = rb.ref_rnn_backward_windowed(dh, x, h0, h, Wx, Wh, window)
     for got, var in zip(grads, (x, Wx, Wh, b)):
-        assert_close(got, numgrad(detached_loss, var))
+        assert_close(got, numerical_gradient(detached_loss, var))
     full = rb.ref_rnn_backward(dh, x, h0, h, Wx, Wh)
     assert not np.allclose(grads[2], full[3])  # truncation does change dWh here
 
