@@ -89,10 +89,10 @@ def write(nb, dest: Path, student: str, assignment_id: str) -> None:
     nbformat.write(nb, str(path))
 
 
-def build(dest: Path = SAMPLE_CLASS) -> None:
+def build(dest: Path = SAMPLE_CLASS, assignments: list[str] | None = None) -> None:
     if dest.exists():
         shutil.rmtree(dest)
-    for assignment_id in assignment_ids():
+    for assignment_id in assignments or assignment_ids():
         write(filled(assignment_id), dest, "alice", assignment_id)
         write(partly_correct(assignment_id), dest, "bob", assignment_id)
         write(copy.deepcopy(release_notebook(assignment_id)), dest, "carol", assignment_id)
