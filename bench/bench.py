@@ -1,5 +1,6 @@
 """Speed of the course: per sprint, executing the solution and grading one submission, and the
-whole sample class. Prints a table of medians over --runs runs (target: each solution under 60 s).
+whole sample class. Prints a table of medians over --runs runs (target: each solution under 60 s,
+90 s for the sprints that train Keras models).
 
     python bench/bench.py --runs 3        (or: make bench RUNS=3)
 """
@@ -21,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from grader.grading import worker_env  # noqa: E402
 from grader.paths import SAMPLE_CLASS, assignment_ids, source_notebook  # noqa: E402
 
-TARGET_S = 60
+TARGET_S = {"07_keras_comparison": 90, "08_char_rnn": 90}  # seconds; 60 for the others
 
 
 def timed(fn) -> float:
@@ -70,7 +71,8 @@ def main() -> int:
         execute = median_time(lambda: execute_solution(assignment_id), args.runs)
         one = median_time(lambda: grade_one(assignment_id), args.runs)
         rows.append((assignment_id, execute, one))
-        flag = "ok" if execute < TARGET_S else f"OVER {TARGET_S} s"
+        target = TARGET_S.get(assignment_id, 60)
+        flag = "ok" if execute < target else f"OVER {target} s"
         print(f"  measured {assignment_id}: solution {execute:.1f} s ({flag}), one submission {one:.1f} s",
               file=sys.stderr, flush=True)
     whole = median_time(lambda: grade(SAMPLE_CLASS), args.runs)
@@ -78,8 +80,9 @@ def main() -> int:
 
     print(f"{'sprint':<24}{'execute solution (s)':>22}{'grade one submission (s)':>26}  target")
     for assignment_id, execute, one in rows:
-        status = "ok" if execute < TARGET_S else "OVER"
-        print(f"{assignment_id:<24}{execute:>22.1f}{one:>26.1f}  <{TARGET_S} s {status}")
+        target = TARGET_S.get(assignment_id, 60)
+        status = "ok" if execute < target else "OVER"
+        print(f"{assignment_id:<24}{execute:>22.1f}{one:>26.1f}  <{target} s {status}")
     print(f"\nwhole sample class ({students} students x {len(rows)} sprints): {whole:.1f} s")
     return 0
 
