@@ -32,7 +32,7 @@ grade: release demo
 
 test: env
 	$(RUN) -m ruff check grader tests examples bench data
-	$(RUN) -m pytest -n $(JOBS) --dist loadgroup -q
+	$(RUN) -m pytest -n $(JOBS) --dist loadscope -q
 
 lint: env
 	$(RUN) -m grader lint

@@ -18,8 +18,6 @@ import pytest
 from grader.release import release as do_release
 from tests.fixtures.make_course import ASSIGNMENT, build
 
-pytestmark = pytest.mark.xdist_group("fixture-course")
-
 NOISY_STEP = '''import sys
 import numpy as np
 

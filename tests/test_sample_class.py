@@ -16,7 +16,6 @@ import pytest
 from examples.build_sample_class import build
 from grader.paths import SAMPLE_CLASS, assignment_ids
 
-pytestmark = pytest.mark.xdist_group("sample-class")
 ASSIGNMENTS = assignment_ids()
 STUDENTS = ["alice", "bob", "carol", "dave"]
 

@@ -122,7 +122,7 @@ def call_student(func: Callable, case: Case, arg_names: tuple[str, ...] = (), st
 # --------------------------------------------------------------------------------------------
 
 
-def _describe_type(value) -> str:
+def describe_type(value) -> str:
     if isinstance(value, np.ndarray):
         return f"a numpy array of shape {value.shape}"
     if isinstance(value, (tuple, list)):
@@ -133,7 +133,7 @@ def _describe_type(value) -> str:
 def compare_array(name: str, got, expected: np.ndarray, dtype: np.dtype) -> str | None:
     """Return None when ``got`` matches ``expected``, else a message (type, dtype, shape, values)."""
     if not isinstance(got, np.ndarray):
-        return f"{name} should be a numpy array, but it is {_describe_type(got)}."
+        return f"{name} should be a numpy array, but it is {describe_type(got)}."
     if got.dtype.kind != "f":
         return f"{name} has dtype {got.dtype}; it should be a floating-point array."
     if dtype == np.float64 and got.dtype != np.float64:
@@ -163,7 +163,7 @@ def compare_scalar(name: str, got, expected: float, dtype: np.dtype) -> str | No
     if isinstance(got, np.ndarray) and got.ndim == 0:
         got = got[()]
     if isinstance(got, (bool, np.bool_)) or not isinstance(got, (int, float, np.floating, np.integer)):
-        return f"{name} should be a number, but it is {_describe_type(got)}."
+        return f"{name} should be a number, but it is {describe_type(got)}."
     if not np.isfinite(float(got)):
         return f"{name} is {float(got)}; expected a finite number."
     rtol, atol = FLOAT_TOL.get(np.dtype(dtype), FLOAT_TOL[np.dtype(np.float32)])
@@ -178,7 +178,7 @@ def compare_output(names, got, expected, dtype) -> str | None:
         if not isinstance(got, tuple):
             return (
                 f"the function should return a tuple of {len(expected)} items "
-                f"({', '.join(names)}), but it returned {_describe_type(got)}."
+                f"({', '.join(names)}), but it returned {describe_type(got)}."
             )
         if len(got) != len(expected):
             return (
@@ -281,7 +281,7 @@ def run_check(problem: Problem, func: Callable, seed: int | None = None) -> Verd
     """Run every fresh case of ``problem`` against ``func``; stop at the first failure."""
     seed = secrets.randbits(32) if seed is None else seed
     if problem.kind == "function" and not callable(func):
-        return Verdict(False, f"{problem.name} should be a function, but it is {_describe_type(func)}.")
+        return Verdict(False, f"{problem.name} should be a function, but it is {describe_type(func)}.")
     cases = problem.generate(np.random.default_rng(seed))
     for i, case in enumerate(cases, 1):
         outcome = call_student(func, case, problem.arg_names, problem.strict_fp)

@@ -1,0 +1,630 @@
+"""Hidden checks for sprint 07_keras_comparison: references, input generators and typical mistakes.
+
+Three kinds of problems:
+
+- ``keras_*_weights(...)`` turn the course's numpy weights into the list ``layer.set_weights`` takes.
+  The course uses Keras's layout everywhere, so the answer is a list of copies with exactly Keras's
+  shapes. To tell a copy from the caller's own array, the arguments of these cases are a
+  ``RecordingArgs`` tuple: it remembers the copies the framework makes of it (``copy.deepcopy``), so
+  the comparison can ask whether a returned array shares memory with the inputs the function got.
+- ``numpy_weights_from_keras_*(layer)`` read a real Keras layer, built in the generator with random
+  weights. Keras layers are not deep-copied (that costs more than the whole check): the case's
+  ``SharedArgs`` passes the layer itself and keeps a copy of its weights, so a function that changes
+  the layer is caught instead.
+- ``build_*()`` return a built Keras model. The comparison reads the model's layers (type, units,
+  ``return_sequences``, the output activation where the course's table has one) and ``count_params()``.
+  Parameter-free ``Dropout`` layers are ignored, and an ``Activation`` layer counts as the activation
+  of the ``Dense`` layer before it, as in the summary tables of the lecture.
+
+Keras is imported inside functions only: ``import grader.checks`` stays fast and Keras-free.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+
+from .framework import Case, Problem, compare_array, compare_output, describe_type, float_case
+
+SPRINT = "07_keras_comparison"
+
+
+# ---------------------------------------------------------------- argument tuples
+
+
+class RecordingArgs(tuple):
+    """The arguments of a case, which remember every deep copy made of them.
+
+    ``call_student`` passes the function deep copies of the case's arguments; ``copies`` lists them
+    (with those made for the reference), so that a comparison can tell whether the function returned
+    one of its own inputs, or a view of one, instead of a copy.
+    """
+
+    def __new__(cls, items):
+        obj = super().__new__(cls, items)
+        obj.copies = []
+        return obj
+
+    def __deepcopy__(self, memo):
+        copies = tuple(copy.deepcopy(item, memo) for item in self)
+        self.copies.append(copies)
+        return copies
+
+
+class SharedArgs(tuple):
+    """The arguments of a case holding Keras layers: passed as they are, never deep-copied.
+
+    ``weights`` keeps a copy of every layer's weights taken when the case was made, so that a
+    function that changes a layer it should only read is caught.
+    """
+
+    def __new__(cls, items):
+        obj = super().__new__(cls, items)
+        obj.weights = [[np.array(w) for w in item.get_weights()] for item in items]
+        return obj
+
+    def __deepcopy__(self, memo):
+        return tuple(self)
+
+
+def recording_case(args: tuple, dtype, label: str) -> Case:
+    case = float_case(args, dtype, label)
+    case.args = RecordingArgs(case.args)
+    return case
+
+
+# ---------------------------------------------------------------- inputs: numpy weights
+
+
+BLOCKS = {"simple_rnn": 1, "lstm": 4, "gru": 3}
+
+
+def sizes(rng: np.random.Generator) -> list[tuple[int, int]]:
+    """(D, H) pairs: D = H = 1, D != H both ways, D = H (where swapped kernels keep their shapes)."""
+    fixed = [(3, 2), (1, 1), (2, 5), (4, 4)]
+    drawn = [tuple(int(v) for v in rng.integers(1, 8, 2)) for _ in range(2)]
+    return fixed + drawn
+
+
+def numpy_weights(rng, kind: str, D: int, H: int):
+    """Kernel (D, kH), recurrent kernel (H, kH) and bias ((kH,), or (2, 3H) for a GRU)."""
+    k = BLOCKS[kind]
+    kernel = rng.normal(0, 1, (D, k * H))
+    recurrent = rng.normal(0, 1, (H, k * H))
+    bias = rng.normal(0, 1, (2, 3 * H) if kind == "gru" else (k * H,))
+    return kernel, recurrent, bias
+
+
+def to_keras_cases(kind: str):
+    def generate(rng) -> list[Case]:
+        cases = []
+        for i, (D, H) in enumerate(sizes(rng)):
+            dtype = np.float32 if i % 2 else np.float64
+            cases.append(recording_case(numpy_weights(rng, kind, D, H), dtype, f"D={D}, H={H}"))
+        return cases
+
+    return generate
+
+
+# ---------------------------------------------------------------- inputs: Keras layers
+
+LAYER_SIZES = [(3, 2), (4, 4), (1, 3), (2, 2)]  # (D, H); the fifth case is drawn
+
+
+def keras_layer(kind: str, D: int, H: int, rng, *, dtype="float32", in_model=False):
+    """A built Keras layer of ``kind`` reading D features, with H units and random weights."""
+    import keras
+
+    make = {"simple_rnn": keras.layers.SimpleRNN, "lstm": keras.layers.LSTM, "gru": keras.layers.GRU}[kind]
+    layer = make(H, dtype=dtype)
+    if in_model:  # a layer taken from a model that has been built with an Input
+        keras.Sequential([keras.Input((None, D)), layer])
+    else:
+        layer.build((None, None, D))
+    layer.set_weights([rng.normal(0, 1, w.shape) for w in layer.get_weights()])
+    return layer
+
+
+def from_keras_cases(kind: str):
+    name = {"simple_rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}[kind]
+
+    def generate(rng) -> list[Case]:
+        drawn = tuple(int(v) for v in rng.integers(1, 7, 2))
+        settings = [dict(), dict(in_model=True), dict(dtype="float64"), dict(), dict(in_model=True)]
+        cases = []
+        for (D, H), setting in zip(LAYER_SIZES + [drawn], settings):
+            layer = keras_layer(kind, D, H, rng, **setting)
+            dtype = np.dtype(setting.get("dtype", "float32"))
+            where = ", inside a Sequential model" if setting.get("in_model") else ""
+            label = f"keras.layers.{name}({H}) on D={D} features, {dtype.name}{where}"
+            cases.append(Case(SharedArgs((layer,)), label=label, dtype=dtype))
+        return cases
+
+    return generate
+
+
+# ---------------------------------------------------------------- references: weights
+
+
+def ref_keras_simple_rnn_weights(Wx, Wh, b):
+    return [np.array(Wx, dtype=np.float64), np.array(Wh, dtype=np.float64), np.array(b, dtype=np.float64)]
+
+
+def ref_keras_lstm_weights(W, U, b):
+    return [np.array(W, dtype=np.float64), np.array(U, dtype=np.float64), np.array(b, dtype=np.float64)]
+
+
+def ref_keras_gru_weights(W, U, b):
+    return [np.array(W, dtype=np.float64), np.array(U, dtype=np.float64), np.array(b, dtype=np.float64)]
+
+
+def _cell_arrays(layer):
+    """The cell's kernel, recurrent kernel and bias, read by name (not by position in a list)."""
+    cell = layer.cell
+    return tuple(np.array(v.numpy()) for v in (cell.kernel, cell.recurrent_kernel, cell.bias))
+
+
+def ref_numpy_weights_from_keras_simple_rnn(layer):
+    return _cell_arrays(layer)
+
+
+def ref_numpy_weights_from_keras_lstm(layer):
+    return _cell_arrays(layer)
+
+
+def ref_numpy_weights_from_keras_gru(layer):
+    return _cell_arrays(layer)
+
+
+# ---------------------------------------------------------------- comparisons: weights
+
+NAMES = {
+    "simple_rnn": ("Wx", "Wh", "b"),
+    "lstm": ("W", "U", "b"),
+    "gru": ("W", "U", "b"),
+}
+
+
+def _shares_input_memory(array, case) -> bool:
+    copies = getattr(case.args, "copies", [])
+    return any(np.shares_memory(array, given) for passed in copies for given in passed
+               if isinstance(given, np.ndarray))
+
+
+def weights_list_compare(kind: str):
+    """A list of three numpy arrays (float32 or float64) of Keras's shapes, copies of the inputs."""
+    names = NAMES[kind]
+
+    def compare(got, expected, case) -> str | None:
+        if isinstance(got, tuple):
+            return ("the result should be a list, as layer.set_weights expects and layer.get_weights "
+                    "returns, but it is a tuple.")
+        if not isinstance(got, list):
+            return f"the result should be a list of {len(expected)} numpy arrays, but it is {describe_type(got)}."
+        if len(got) != len(expected):
+            return (f"the list should hold {len(expected)} arrays [{', '.join(names)}], in the order of "
+                    f"layer.get_weights(), but it holds {len(got)}.")
+        for name, g, e in zip(names, got, expected):
+            label = f"item {names.index(name)} ({name}, shape {e.shape})"
+            if isinstance(g, np.ndarray) and g.dtype == np.float32:
+                message = compare_array(label, g, e, np.dtype(np.float32))  # Keras's own precision
+            else:
+                message = compare_array(label, g, e, case.dtype)
+            if message:
+                return message
+        for name, g in zip(names, got):
+            if _shares_input_memory(g, case):
+                return (f"{name} in the list is the caller's array (or a view of it), not a copy: changing "
+                        "the list would change the caller's weights. Copy it, e.g. with np.array(...).")
+        return None
+
+    return compare
+
+
+def weights_tuple_compare(kind: str):
+    """A tuple of three numpy arrays read from the layer, and the layer left unchanged."""
+    names = NAMES[kind]
+
+    def compare(got, expected, case) -> str | None:
+        layer = case.args[0]
+        before = getattr(case.args, "weights", [None])[0]
+        if before is not None:
+            now = layer.get_weights()
+            if len(now) != len(before) or not all(np.array_equal(a, b) for a, b in zip(now, before)):
+                return "the function changed the layer's weights; it must only read them."
+        if isinstance(got, list):
+            return (f"the function should return a tuple ({', '.join(names)}), as in `return W, U, b`, "
+                    "but it returned a list.")
+        if isinstance(got, tuple):
+            for name, g in zip(names, got):
+                if not isinstance(g, np.ndarray) and hasattr(g, "numpy"):
+                    return (f"{name} is a Keras variable ({type(g).__name__}), not a numpy array: "
+                            "layer.get_weights() returns numpy copies of the layer's variables.")
+        return compare_output(names, got, expected, case.dtype)
+
+    return compare
+
+
+# ---------------------------------------------------------------- mistakes: weights
+
+
+def _reorder_blocks(a, H: int, order):
+    """The blocks of width H along the last axis, put in ``order`` (e.g. (0, 1, 3, 2))."""
+    return np.concatenate([a[..., k * H:(k + 1) * H] for k in order], axis=-1)
+
+
+def _as_list(*arrays):
+    return [np.array(a, dtype=np.float64) for a in arrays]
+
+
+TO_KERAS_COMMON = {
+    "the kernel and the recurrent kernel are swapped (Keras's order is kernel, recurrent kernel, bias)":
+        lambda W, U, b: _as_list(U, W, b),
+    "the kernel is transposed: Keras's kernel has shape (D, kH), one row per input feature":
+        lambda W, U, b: _as_list(W.T, U, b),
+    "the recurrent kernel is transposed": lambda W, U, b: _as_list(W, U.T, b),
+    "the bias is left out": lambda W, U, b: _as_list(W, U),
+}
+
+FROM_KERAS_COMMON = {
+    "the kernel and the recurrent kernel are swapped (get_weights() gives kernel, recurrent kernel, bias)":
+        lambda layer: (lambda w: (w[1], w[0], w[2]))(layer.get_weights()),
+    "the kernel is transposed": lambda layer: (lambda w: (w[0].T, w[1], w[2]))(layer.get_weights()),
+    "the recurrent kernel is transposed": lambda layer: (lambda w: (w[0], w[1].T, w[2]))(layer.get_weights()),
+    "the bias is left out": lambda layer: tuple(layer.get_weights()[:2]),
+}
+
+
+def _lstm_order_mistakes(direction: str):
+    """The gate blocks put in another order than Keras's i, f, c, o (two orders met in converted code)."""
+    orders = {
+        "i, f, o, c (the candidate last)": (0, 1, 3, 2),
+        "f, i, c, o (input and forget gates swapped)": (1, 0, 2, 3),
+    }
+    mistakes = {}
+    for description, order in orders.items():
+        if direction == "to":
+            def mistake(W, U, b, order=order):
+                H = U.shape[0]
+                return _as_list(*(_reorder_blocks(np.asarray(a), H, order) for a in (W, U, b)))
+        else:
+            def mistake(layer, order=order):
+                W, U, b = layer.get_weights()
+                H = U.shape[0]
+                return tuple(_reorder_blocks(a, H, order) for a in (W, U, b))
+        mistakes[f"the gate blocks are reordered as {description}; Keras's order is i, f, c, o"] = mistake
+    return mistakes
+
+
+def _gru_mistakes(direction: str):
+    if direction == "to":
+        return {
+            "the two bias rows are swapped: row 0 is the input bias, row 1 the recurrent bias":
+                lambda W, U, b: _as_list(W, U, np.asarray(b)[::-1]),
+            "the bias is flattened to (6H,); Keras's GRU (reset_after=True) keeps it as (2, 3H)":
+                lambda W, U, b: _as_list(W, U, np.asarray(b).reshape(-1)),
+            "only the input bias row is kept, shape (3H,); that is the layout of reset_after=False":
+                lambda W, U, b: _as_list(W, U, np.asarray(b)[0]),
+            "the z and r blocks are swapped (PyTorch's order is r, z, n; Keras's is z, r, h)":
+                lambda W, U, b: _as_list(*(_reorder_blocks(np.asarray(a), U.shape[0], (1, 0, 2))
+                                           for a in (W, U, b))),
+        }
+    return {
+        "the two bias rows are swapped: row 0 is the input bias, row 1 the recurrent bias":
+            lambda layer: (lambda w: (w[0], w[1], w[2][::-1]))(layer.get_weights()),
+        "the bias is flattened to (6H,); keep Keras's (2, 3H)":
+            lambda layer: (lambda w: (w[0], w[1], w[2].reshape(-1)))(layer.get_weights()),
+        "only the input bias row is kept; the course's GRU uses both rows, shape (2, 3H)":
+            lambda layer: (lambda w: (w[0], w[1], w[2][0]))(layer.get_weights()),
+        "the z and r blocks are swapped (Keras's order is z, r, h)":
+            lambda layer: tuple(_reorder_blocks(a, layer.units, (1, 0, 2)) for a in layer.get_weights()),
+    }
+
+
+# ---------------------------------------------------------------- models
+
+SKIPPED_LAYERS = ("InputLayer", "Dropout", "SpatialDropout1D", "GaussianDropout", "AlphaDropout")
+
+
+@dataclass
+class ModelSpec:
+    """What the comparison looks at in a model: its layers (as dicts), parameters and output shape."""
+
+    layers: tuple
+    count: int
+    output: tuple  # the output shape without the batch axis
+
+
+def _layer_spec(layer) -> dict:
+    kind = type(layer).__name__
+    if kind == "Embedding":
+        return {"type": kind, "input_dim": int(layer.input_dim), "output_dim": int(layer.output_dim)}
+    if kind in ("LSTM", "GRU", "SimpleRNN"):
+        return {"type": kind, "units": int(layer.units), "return_sequences": bool(layer.return_sequences)}
+    if kind == "Bidirectional":
+        return {"type": kind, "layer": _layer_spec(layer.forward_layer), "merge_mode": layer.merge_mode}
+    if kind in ("Dense", "Activation"):
+        spec = {"type": kind, "activation": getattr(layer.activation, "__name__", str(layer.activation))}
+        if kind == "Dense":
+            spec["units"] = int(layer.units)
+        return spec
+    return {"type": kind}
+
+
+def model_spec(model) -> ModelSpec:
+    """The layers of a built model, Dropout left out and Activation layers merged into their Dense."""
+    specs = []
+    for layer in model.layers:
+        if type(layer).__name__ in SKIPPED_LAYERS:
+            continue
+        spec = _layer_spec(layer)
+        if (spec["type"] == "Activation" and specs and specs[-1]["type"] == "Dense"
+                and specs[-1]["activation"] == "linear"):
+            specs[-1]["activation"] = spec["activation"]
+            continue
+        specs.append(spec)
+    output = tuple(model.outputs[0].shape)[1:]
+    return ModelSpec(tuple(specs), int(model.count_params()), tuple(None if d is None else int(d) for d in output))
+
+
+def _describe_layer(spec: dict) -> str:
+    if spec["type"] == "Bidirectional":
+        return f"Bidirectional({_describe_layer(spec['layer'])})"
+    args = [str(spec[k]) for k in ("input_dim", "output_dim", "units") if k in spec]
+    args += [f"{k}={spec[k]!r}" for k in ("return_sequences", "activation") if k in spec]
+    return f"{spec['type']}({', '.join(args)})"
+
+
+def _first_difference(got: dict, expected: dict, check_activation: bool) -> str | None:
+    for key, value in expected.items():
+        if key == "activation" and not check_activation:
+            continue
+        if key == "layer":
+            inner = _first_difference(got["layer"], value, check_activation)
+            if inner:
+                return f"the wrapped layer: {inner}"
+            continue
+        if got.get(key) != value:
+            return f"{key} is {got.get(key)!r}; expected {value!r}" + WHY.get((key, value), "")
+    return None
+
+
+WHY = {
+    ("return_sequences", False): (": the layer should hand only its last state, shape (N, H), to the layer "
+                                  "after it"),
+    ("return_sequences", True): (": a recurrent layer followed by another one must return its whole "
+                                 "sequence, shape (N, T, H)"),
+    ("activation", "sigmoid"): ": a binary classifier outputs a probability",
+}
+
+
+def model_compare(check_activation: bool = True):
+    """A built keras Model with the expected layers, output shape and number of parameters."""
+
+    def compare(got, expected, case) -> str | None:
+        import keras
+
+        if not isinstance(got, keras.Model):
+            return f"the function should return a keras Model, but it returned {describe_type(got)}."
+        if not got.built:
+            return ("the model is not built, so it has no weights yet and count_params() fails: start the "
+                    "model with keras.Input(shape=(None,)) (a batch of token ids of any length).")
+        spec = model_spec(got)
+        want = expected if isinstance(expected, ModelSpec) else model_spec(expected)
+        kinds = [s["type"] for s in spec.layers]
+        expected_kinds = [s["type"] for s in want.layers]
+        if kinds != expected_kinds:
+            return (f"the model's layers are {kinds}; expected {expected_kinds} "
+                    "(Dropout layers are ignored, an Activation layer counts with the Dense before it).")
+        for i, (g, e) in enumerate(zip(spec.layers, want.layers), 1):
+            difference = _first_difference(g, e, check_activation)
+            if difference:
+                return f"layer {i}, {_describe_layer(g)}: {difference}."
+        if spec.output != want.output:
+            return (f"the model's output has shape {(None,) + spec.output}; "
+                    f"expected {(None,) + want.output}.")
+        if spec.count != want.count:
+            return f"the model has {spec.count:,} parameters; expected {want.count:,}."
+        return None
+
+    return compare
+
+
+# ---- parameter counts for the mistake descriptions (written out, independent of Keras)
+
+
+def _lstm(D, H):
+    return 4 * (D * H + H * H + H)
+
+
+def _gru(D, H):
+    return 3 * (D * H + H * H + 2 * H)
+
+
+def _spec(layers, count, output) -> ModelSpec:
+    return ModelSpec(tuple(layers), count, output)
+
+
+def E(V, D):
+    return {"type": "Embedding", "input_dim": V, "output_dim": D}
+
+
+def R(kind, H, seq=False):
+    return {"type": kind, "units": H, "return_sequences": seq}
+
+
+def Dn(H, activation="linear"):
+    return {"type": "Dense", "activation": activation, "units": H}
+
+
+def Bi(layer, mode="concat"):
+    return {"type": "Bidirectional", "layer": layer, "merge_mode": mode}
+
+
+# ---------------------------------------------------------------- references: models
+
+
+@cache
+def ref_build_imdb_lstm():
+    import keras
+    from keras import layers
+
+    return keras.Sequential([
+        keras.Input(shape=(None,), dtype="int32"),
+        layers.Embedding(10000, 32),
+        layers.LSTM(32),
+        layers.Dense(1, activation="sigmoid"),
+    ])
+
+
+@cache
+def ref_build_stacked_lstm():
+    import keras
+    from keras import layers
+
+    tokens = keras.Input(shape=(None,), dtype="int32")
+    x = layers.Embedding(400001, 50, embeddings_initializer="zeros")(tokens)  # only read, never trained
+    x = layers.LSTM(128, return_sequences=True)(x)
+    x = layers.LSTM(128)(x)
+    return keras.Model(tokens, layers.Dense(5)(x))
+
+
+@cache
+def ref_build_bidirectional_lstm():
+    import keras
+    from keras import layers
+
+    return keras.Sequential([
+        keras.Input(shape=(None,), dtype="int32"),
+        layers.Embedding(10000, 32),
+        layers.Bidirectional(layers.LSTM(32)),
+        layers.Dense(1, activation="sigmoid"),
+    ])
+
+
+def no_case(rng) -> list[Case]:
+    return [Case((), label="no arguments")]
+
+
+# ---------------------------------------------------------------- problems
+
+WEIGHT_ARGS = {"simple_rnn": ("Wx", "Wh", "b"), "lstm": ("W", "U", "b"), "gru": ("W", "U", "b")}
+
+PROBLEMS = [
+    Problem(
+        name="keras_simple_rnn_weights",
+        sprint=SPRINT,
+        generate=to_keras_cases("simple_rnn"),
+        reference=ref_keras_simple_rnn_weights,
+        output_names=("weights",),
+        arg_names=WEIGHT_ARGS["simple_rnn"],
+        compare=weights_list_compare("simple_rnn"),
+        mistakes={
+            **TO_KERAS_COMMON,
+            "b is given the shape (1, H); Keras's bias has shape (H,)":
+                lambda Wx, Wh, b: _as_list(Wx, Wh, np.asarray(b).reshape(1, -1)),
+        },
+    ),
+    Problem(
+        name="numpy_weights_from_keras_simple_rnn",
+        sprint=SPRINT,
+        generate=from_keras_cases("simple_rnn"),
+        reference=ref_numpy_weights_from_keras_simple_rnn,
+        output_names=NAMES["simple_rnn"],
+        arg_names=("layer",),
+        compare=weights_tuple_compare("simple_rnn"),
+        mistakes=dict(FROM_KERAS_COMMON),
+    ),
+    Problem(
+        name="keras_lstm_weights",
+        sprint=SPRINT,
+        generate=to_keras_cases("lstm"),
+        reference=ref_keras_lstm_weights,
+        output_names=("weights",),
+        arg_names=WEIGHT_ARGS["lstm"],
+        compare=weights_list_compare("lstm"),
+        mistakes={**TO_KERAS_COMMON, **_lstm_order_mistakes("to")},
+    ),
+    Problem(
+        name="numpy_weights_from_keras_lstm",
+        sprint=SPRINT,
+        generate=from_keras_cases("lstm"),
+        reference=ref_numpy_weights_from_keras_lstm,
+        output_names=NAMES["lstm"],
+        arg_names=("layer",),
+        compare=weights_tuple_compare("lstm"),
+        mistakes={**FROM_KERAS_COMMON, **_lstm_order_mistakes("from")},
+    ),
+    Problem(
+        name="keras_gru_weights",
+        sprint=SPRINT,
+        generate=to_keras_cases("gru"),
+        reference=ref_keras_gru_weights,
+        output_names=("weights",),
+        arg_names=WEIGHT_ARGS["gru"],
+        compare=weights_list_compare("gru"),
+        mistakes={**TO_KERAS_COMMON, **_gru_mistakes("to")},
+    ),
+    Problem(
+        name="numpy_weights_from_keras_gru",
+        sprint=SPRINT,
+        generate=from_keras_cases("gru"),
+        reference=ref_numpy_weights_from_keras_gru,
+        output_names=NAMES["gru"],
+        arg_names=("layer",),
+        compare=weights_tuple_compare("gru"),
+        mistakes={**FROM_KERAS_COMMON, **_gru_mistakes("from")},
+    ),
+    Problem(
+        name="build_imdb_lstm",
+        sprint=SPRINT,
+        generate=no_case,
+        reference=ref_build_imdb_lstm,
+        output_names=("model",),
+        compare=model_compare(),
+        mistakes={
+            "a GRU is used instead of an LSTM":
+                lambda: _spec([E(10000, 32), R("GRU", 32), Dn(1, "sigmoid")],
+                              320000 + _gru(32, 32) + 33, (1,)),
+            "the output layer has no sigmoid: a binary classifier outputs a probability, "
+            "Dense(1, activation='sigmoid')":
+                lambda: _spec([E(10000, 32), R("LSTM", 32), Dn(1)], 328353, (1,)),
+        },
+    ),
+    Problem(
+        name="build_stacked_lstm",
+        sprint=SPRINT,
+        generate=no_case,
+        reference=ref_build_stacked_lstm,
+        output_names=("model",),
+        compare=model_compare(check_activation=False),
+        mistakes={
+            "the vocabulary has 400,000 words; the GloVe table has 400,001 rows (400,000 words and "
+            "one extra id)":
+                lambda: _spec([E(400000, 50), R("LSTM", 128, True), R("LSTM", 128), Dn(5)],
+                              20000000 + _lstm(50, 128) + _lstm(128, 128) + 645, (5,)),
+            "the second LSTM also returns sequences, so the Dense layer is applied at every step":
+                lambda: _spec([E(400001, 50), R("LSTM", 128, True), R("LSTM", 128, True), Dn(5)],
+                              20223927, (None, 5)),
+        },
+    ),
+    Problem(
+        name="build_bidirectional_lstm",
+        sprint=SPRINT,
+        generate=no_case,
+        reference=ref_build_bidirectional_lstm,
+        output_names=("model",),
+        compare=model_compare(),
+        mistakes={
+            "the LSTM is not wrapped in Bidirectional":
+                lambda: _spec([E(10000, 32), R("LSTM", 32), Dn(1, "sigmoid")], 328353, (1,)),
+            "the two directions are added (merge_mode='sum') instead of concatenated, so the Dense "
+            "layer reads 32 numbers instead of 64":
+                lambda: _spec([E(10000, 32), Bi(R("LSTM", 32), "sum"), Dn(1, "sigmoid")],
+                              320000 + 2 * _lstm(32, 32) + 33, (1,)),
+        },
+    ),
+]

@@ -1,0 +1,501 @@
+"""Implementations of sprint 07_keras_comparison problems, written the way students write them.
+
+Keras is imported inside the functions, so that collecting the tests stays fast. The model builders
+take no input, so each builds its model once (functools.cache) and hands the same model to every
+seed: the check reads the model and never changes it.
+"""
+
+from functools import cache
+
+import numpy as np
+
+# ---------------------------------------------------------------- numpy -> Keras
+
+
+def list_of_copies(*arrays):
+    return [np.array(a, dtype=np.float64) for a in arrays]
+
+
+def tuple_of_copies(*arrays):
+    return tuple(np.array(a) for a in arrays)
+
+
+def no_copy(*arrays):
+    return list(arrays)
+
+
+def as_nested_lists(*arrays):
+    return [np.asarray(a).tolist() for a in arrays]
+
+
+def kernels_swapped(W, U, b):
+    return [U.copy(), W.copy(), b.copy()]
+
+
+def kernel_transposed(W, U, b):
+    return [W.T.copy(), U.copy(), b.copy()]
+
+
+def bias_dropped(W, U, b):
+    return [W.copy(), U.copy()]
+
+
+def keeps_dtype(W, U, b):
+    return [a.copy() for a in (W, U, b)]
+
+
+def float32_for_keras(W, U, b):
+    return [np.asarray(a).astype(np.float32) for a in (W, U, b)]
+
+
+def rnn_bias_as_row(Wx, Wh, b):
+    return [np.array(Wx), np.array(Wh), np.array(b).reshape(1, -1)]
+
+
+def rnn_reshaped_copies(Wx, Wh, b):
+    D, H = np.shape(Wx)
+    return [np.copy(Wx).reshape(D, H), np.copy(Wh).reshape(H, H), np.copy(b).reshape(H)]
+
+
+def lstm_i_f_o_c(W, U, b):
+    out = []
+    for a in (W, U, b):
+        i, f, c, o = np.split(np.asarray(a), 4, axis=-1)
+        out.append(np.concatenate([i, f, o, c], axis=-1))
+    return out
+
+
+def lstm_bias_by_gate(W, U, b):
+    return [W.copy(), U.copy(), np.array(b).reshape(4, -1)]
+
+
+def lstm_split_and_join(W, U, b):
+    joined = []
+    for a in (W, U, b):
+        i, f, c, o = np.split(np.asarray(a, dtype=np.float64), 4, axis=-1)  # views of a float64 copy (or of a)
+        joined.append(np.concatenate([i, f, c, o], axis=-1))  # a new array in any case
+    return joined
+
+
+def lstm_gates_by_slicing(W, U, b):
+    H = U.shape[0]
+    blocks = [slice(k * H, (k + 1) * H) for k in range(4)]  # i, f, c, o
+    return [np.hstack([W[:, s] for s in blocks]), np.hstack([U[:, s] for s in blocks]),
+            np.concatenate([b[s] for s in blocks]).astype(np.float64)]
+
+
+def gru_bias_rows_swapped(W, U, b):
+    return [W.copy(), U.copy(), b[::-1].copy()]
+
+
+def gru_bias_flat(W, U, b):
+    return [W.copy(), U.copy(), b.reshape(-1).copy()]
+
+
+def gru_input_bias_only(W, U, b):
+    return [W.copy(), U.copy(), b[0].copy()]
+
+
+def gru_r_z_h(W, U, b):
+    out = []
+    for a in (W, U, b):
+        z, r, h = np.split(a, 3, axis=-1)
+        out.append(np.concatenate([r, z, h], axis=-1))
+    return out
+
+
+def gru_stacked_bias(W, U, b):
+    return [np.array(W, dtype=np.float64), np.array(U, dtype=np.float64),
+            np.stack([np.array(b[0], dtype=np.float64), np.array(b[1], dtype=np.float64)])]
+
+
+def gru_bias_rebuilt(W, U, b):
+    bias = np.empty((2, U.shape[1]))
+    bias[0], bias[1] = b[0], b[1]  # input bias row, recurrent bias row
+    return [W.astype(np.float64), U.astype(np.float64), bias]
+
+
+# ---------------------------------------------------------------- Keras -> numpy
+
+
+def from_get_weights(layer):
+    kernel, recurrent_kernel, bias = layer.get_weights()
+    return kernel, recurrent_kernel, bias
+
+
+def from_variables_converted(layer):
+    from keras import ops
+
+    return tuple(ops.convert_to_numpy(v) for v in layer.weights)
+
+
+def from_cell_attributes(layer):
+    cell = layer.cell
+    return (np.asarray(cell.kernel.numpy(), dtype=np.float64), np.asarray(cell.recurrent_kernel.numpy(), np.float64),
+            np.asarray(cell.bias.numpy(), dtype=np.float64))
+
+
+def from_variables(layer):
+    return tuple(layer.weights)
+
+
+def from_as_list(layer):
+    return layer.get_weights()
+
+
+def from_swapped(layer):
+    kernel, recurrent_kernel, bias = layer.get_weights()
+    return recurrent_kernel, kernel, bias
+
+
+def from_kernel_transposed(layer):
+    kernel, recurrent_kernel, bias = layer.get_weights()
+    return kernel.T, recurrent_kernel, bias
+
+
+def from_bias_dropped(layer):
+    kernel, recurrent_kernel, _ = layer.get_weights()
+    return kernel, recurrent_kernel
+
+
+def from_fresh_layer(layer):
+    fresh = type(layer)(layer.units)  # a new layer with Keras's initial weights, not the given one
+    fresh.build((None, None, layer.get_weights()[0].shape[0]))
+    return tuple(fresh.get_weights())
+
+
+def from_resets_layer(layer):
+    weights = [w.copy() for w in layer.get_weights()]
+    layer.set_weights([np.zeros_like(w) for w in weights])  # "cleans up" the layer it was given
+    return tuple(weights)
+
+
+def from_float16(layer):
+    return tuple(w.astype(np.float16) for w in layer.get_weights())
+
+
+def from_lstm_i_f_o_c(layer):
+    return tuple(lstm_i_f_o_c(*layer.get_weights()))
+
+
+def from_gru_bias_rows_swapped(layer):
+    W, U, b = layer.get_weights()
+    return W, U, b[::-1]
+
+
+def from_gru_bias_flat(layer):
+    W, U, b = layer.get_weights()
+    return W, U, b.ravel()
+
+
+def from_gru_input_bias_only(layer):
+    W, U, b = layer.get_weights()
+    return W, U, b[0]
+
+
+def from_gru_r_z_h(layer):
+    return tuple(gru_r_z_h(*layer.get_weights()))
+
+
+def from_float64(layer):
+    return tuple(np.array(w, dtype=np.float64) for w in layer.get_weights())
+
+
+# ---------------------------------------------------------------- model builders
+
+
+def _sequential(*layer_list, with_input=True):
+    import keras
+
+    head = [keras.Input((None,))] if with_input else []
+    return keras.Sequential(head + list(layer_list))
+
+
+def _layers():
+    from keras import layers
+
+    return layers
+
+
+@cache
+def imdb_sequential():
+    L = _layers()
+    return _sequential(L.Embedding(10000, 32), L.LSTM(32), L.Dense(1, activation="sigmoid"))
+
+
+@cache
+def imdb_functional_with_activation_layer():
+    import keras
+
+    L = _layers()
+    ids = keras.Input(shape=(500,), dtype="int32")
+    h = L.LSTM(32, dropout=0.2)(L.Embedding(input_dim=10000, output_dim=32)(ids))
+    return keras.Model(ids, L.Activation("sigmoid")(L.Dense(1)(h)))
+
+
+@cache
+def imdb_not_built():
+    L = _layers()
+    return _sequential(L.Embedding(10000, 32), L.LSTM(32), L.Dense(1, activation="sigmoid"), with_input=False)
+
+
+@cache
+def imdb_gru():
+    L = _layers()
+    return _sequential(L.Embedding(10000, 32), L.GRU(32), L.Dense(1, activation="sigmoid"))
+
+
+@cache
+def imdb_no_sigmoid():
+    L = _layers()
+    return _sequential(L.Embedding(10000, 32), L.LSTM(32), L.Dense(1))
+
+
+@cache
+def imdb_small_vocabulary():
+    L = _layers()
+    return _sequential(L.Embedding(1000, 32), L.LSTM(32), L.Dense(1, activation="sigmoid"))
+
+
+@cache
+def imdb_sequences():
+    L = _layers()
+    return _sequential(L.Embedding(10000, 32), L.LSTM(32, return_sequences=True), L.Dense(1, activation="sigmoid"))
+
+
+@cache
+def imdb_summary_only():
+    return imdb_sequential().count_params()
+
+
+@cache
+def stacked_sequential():
+    L = _layers()
+    return _sequential(L.Embedding(400001, 50), L.LSTM(128, return_sequences=True), L.LSTM(128), L.Dense(5))
+
+
+@cache
+def stacked_as_in_the_lecture():
+    L = _layers()
+    return _sequential(L.Embedding(400001, 50), L.LSTM(128, return_sequences=True), L.Dropout(0.2),
+                       L.LSTM(128), L.Dropout(0.2), L.Dense(5), L.Activation("softmax"))
+
+
+@cache
+def stacked_not_built():
+    L = _layers()
+    return _sequential(L.Embedding(400001, 50), L.LSTM(128, return_sequences=True), L.LSTM(128), L.Dense(5),
+                       with_input=False)
+
+
+@cache
+def stacked_400000_words():
+    L = _layers()
+    return _sequential(L.Embedding(400000, 50), L.LSTM(128, return_sequences=True), L.LSTM(128), L.Dense(5))
+
+
+def stacked_first_lstm_returns_last_state():
+    L = _layers()  # building fails: the second LSTM gets (N, 128) instead of (N, T, 128)
+    return _sequential(L.Embedding(400001, 50), L.LSTM(128), L.LSTM(128), L.Dense(5))
+
+
+@cache
+def stacked_both_return_sequences():
+    L = _layers()
+    return _sequential(L.Embedding(400001, 50), L.LSTM(128, return_sequences=True),
+                       L.LSTM(128, return_sequences=True), L.Dense(5))
+
+
+@cache
+def stacked_gru():
+    L = _layers()
+    return _sequential(L.Embedding(400001, 50), L.GRU(128, return_sequences=True), L.GRU(128), L.Dense(5))
+
+
+@cache
+def stacked_one_output():
+    L = _layers()
+    return _sequential(L.Embedding(400001, 50), L.LSTM(128, return_sequences=True), L.LSTM(128),
+                       L.Dense(1, activation="sigmoid"))
+
+
+@cache
+def bi_sequential():
+    L = _layers()
+    return _sequential(L.Embedding(10000, 32), L.Bidirectional(L.LSTM(32)), L.Dense(1, activation="sigmoid"))
+
+
+@cache
+def bi_functional_dropout():
+    import keras
+
+    L = _layers()
+    ids = keras.Input((None,), dtype="int64")
+    x = L.Embedding(10000, 32)(ids)
+    x = L.Bidirectional(L.LSTM(32, dropout=0.2), merge_mode="concat")(x)
+    return keras.Model(ids, L.Dense(1, activation="sigmoid")(L.Dropout(0.5)(x)))
+
+
+@cache
+def bi_not_built():
+    L = _layers()
+    return _sequential(L.Embedding(10000, 32), L.Bidirectional(L.LSTM(32)), L.Dense(1, activation="sigmoid"),
+                       with_input=False)
+
+
+@cache
+def bi_missing():
+    return imdb_sequential()
+
+
+@cache
+def bi_sum():
+    L = _layers()
+    return _sequential(L.Embedding(10000, 32), L.Bidirectional(L.LSTM(32), merge_mode="sum"),
+                       L.Dense(1, activation="sigmoid"))
+
+
+@cache
+def bi_gru():
+    L = _layers()
+    return _sequential(L.Embedding(10000, 32), L.Bidirectional(L.GRU(32)), L.Dense(1, activation="sigmoid"))
+
+
+@cache
+def bi_sequences():
+    L = _layers()
+    return _sequential(L.Embedding(10000, 32), L.Bidirectional(L.LSTM(32, return_sequences=True)),
+                       L.Dense(1, activation="sigmoid"))
+
+
+# ---------------------------------------------------------------- the tables
+
+WRONG = {
+    "keras_simple_rnn_weights": {
+        "a tuple instead of a list": tuple_of_copies,
+        "Wx and Wh swapped": kernels_swapped,
+        "Wx transposed": kernel_transposed,
+        "bias dropped": bias_dropped,
+        "the caller's arrays, not copies": no_copy,
+        "bias of shape (1, H)": rnn_bias_as_row,
+        "nested lists instead of arrays": as_nested_lists,
+    },
+    "numpy_weights_from_keras_simple_rnn": {
+        "the layer's variables": from_variables,
+        "a list instead of a tuple": from_as_list,
+        "kernel and recurrent kernel swapped": from_swapped,
+        "kernel transposed": from_kernel_transposed,
+        "bias dropped": from_bias_dropped,
+        "weights of a fresh layer": from_fresh_layer,
+        "resets the layer it reads": from_resets_layer,
+        "float16": from_float16,
+    },
+    "keras_lstm_weights": {
+        "a tuple instead of a list": tuple_of_copies,
+        "W and U swapped": kernels_swapped,
+        "W transposed": kernel_transposed,
+        "bias dropped": bias_dropped,
+        "the caller's arrays, not copies": no_copy,
+        "gates reordered i, f, o, c": lstm_i_f_o_c,
+        "bias as (4, H)": lstm_bias_by_gate,
+    },
+    "numpy_weights_from_keras_lstm": {
+        "the layer's variables": from_variables,
+        "a list instead of a tuple": from_as_list,
+        "W and U swapped": from_swapped,
+        "W transposed": from_kernel_transposed,
+        "bias dropped": from_bias_dropped,
+        "gates reordered i, f, o, c": from_lstm_i_f_o_c,
+        "weights of a fresh layer": from_fresh_layer,
+    },
+    "keras_gru_weights": {
+        "a tuple instead of a list": tuple_of_copies,
+        "bias rows swapped": gru_bias_rows_swapped,
+        "bias flattened to (6H,)": gru_bias_flat,
+        "input bias row only": gru_input_bias_only,
+        "z and r blocks swapped": gru_r_z_h,
+        "W and U swapped": kernels_swapped,
+        "the caller's arrays, not copies": no_copy,
+    },
+    "numpy_weights_from_keras_gru": {
+        "the layer's variables": from_variables,
+        "a list instead of a tuple": from_as_list,
+        "bias rows swapped": from_gru_bias_rows_swapped,
+        "bias flattened": from_gru_bias_flat,
+        "input bias row only": from_gru_input_bias_only,
+        "z and r blocks swapped": from_gru_r_z_h,
+        "W and U swapped": from_swapped,
+    },
+    "build_imdb_lstm": {
+        "not built (no Input)": imdb_not_built,
+        "GRU instead of LSTM": imdb_gru,
+        "no sigmoid": imdb_no_sigmoid,
+        "vocabulary of 1000": imdb_small_vocabulary,
+        "LSTM returns sequences": imdb_sequences,
+        "returns the count, not the model": imdb_summary_only,
+        "bidirectional": bi_sequential,
+    },
+    "build_stacked_lstm": {
+        "not built (no Input)": stacked_not_built,
+        "400,000 words": stacked_400000_words,
+        "first LSTM without return_sequences": stacked_first_lstm_returns_last_state,
+        "second LSTM returns sequences": stacked_both_return_sequences,
+        "GRUs instead of LSTMs": stacked_gru,
+        "one sigmoid output": stacked_one_output,
+    },
+    "build_bidirectional_lstm": {
+        "not built (no Input)": bi_not_built,
+        "Bidirectional missing": bi_missing,
+        "merge_mode sum": bi_sum,
+        "bidirectional GRU": bi_gru,
+        "returns sequences": bi_sequences,
+    },
+}
+
+CORRECT = {
+    "keras_simple_rnn_weights": {
+        "float64 copies": list_of_copies,
+        "copies in the input dtype": keeps_dtype,
+        "reshaped copies": rnn_reshaped_copies,
+        "float32 for Keras": float32_for_keras,
+    },
+    "numpy_weights_from_keras_simple_rnn": {
+        "get_weights": from_get_weights,
+        "variables converted": from_variables_converted,
+        "cell attributes as float64": from_cell_attributes,
+    },
+    "keras_lstm_weights": {
+        "float64 copies": list_of_copies,
+        "np.split and concatenate": lstm_split_and_join,
+        "slices per gate": lstm_gates_by_slicing,
+        "float32 for Keras": float32_for_keras,
+    },
+    "numpy_weights_from_keras_lstm": {
+        "get_weights": from_get_weights,
+        "variables converted": from_variables_converted,
+        "float64": from_float64,
+    },
+    "keras_gru_weights": {
+        "float64 copies": list_of_copies,
+        "bias rows stacked": gru_stacked_bias,
+        "bias rebuilt row by row": gru_bias_rebuilt,
+        "copies in the input dtype": keeps_dtype,
+    },
+    "numpy_weights_from_keras_gru": {
+        "get_weights": from_get_weights,
+        "cell attributes as float64": from_cell_attributes,
+        "variables converted": from_variables_converted,
+    },
+    "build_imdb_lstm": {
+        "Sequential": imdb_sequential,
+        "functional, Activation layer, dropout": imdb_functional_with_activation_layer,
+    },
+    "build_stacked_lstm": {
+        "Sequential": stacked_sequential,
+        "as in the lecture, with Dropout and Activation": stacked_as_in_the_lecture,
+    },
+    "build_bidirectional_lstm": {
+        "Sequential": bi_sequential,
+        "functional with Dropout": bi_functional_dropout,
+    },
+}

@@ -1,0 +1,212 @@
+"""The references of sprint 07_keras_comparison against real Keras layers and the course's tables.
+
+The weight converters are checked end to end: weights go into a Keras layer through the reference,
+and the numpy forward passes of sprints 01 and 03 (their own references) must then reproduce the
+layer's outputs within float32 tolerance; weights read back out of a layer must equal what went in.
+The model builders must reproduce the parameter tables of the lecture.
+"""
+
+import copy
+import os
+
+import numpy as np
+import pytest
+
+from grader.checks import keras_comparison as kc
+from grader.checks import lstm_forward as lf
+from grader.checks import rnn_forward as rf
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import keras  # noqa: E402  (after the log level is set)
+
+layers = keras.layers
+RTOL32, ATOL32 = 1e-4, 2e-5
+
+KINDS = {
+    "simple_rnn": (layers.SimpleRNN, kc.ref_keras_simple_rnn_weights, kc.ref_numpy_weights_from_keras_simple_rnn,
+                   lambda x, h0, w: rf.ref_rnn_forward(x, h0, *w)),
+    "lstm": (layers.LSTM, kc.ref_keras_lstm_weights, kc.ref_numpy_weights_from_keras_lstm,
+             lambda x, h0, w: lf.ref_lstm_forward(x, h0, np.zeros_like(h0), *w)[0]),
+    "gru": (layers.GRU, kc.ref_keras_gru_weights, kc.ref_numpy_weights_from_keras_gru,
+            lambda x, h0, w: lf.ref_gru_forward(x, h0, *w)),
+}
+
+
+def random_weights(kind, D, H, seed):
+    rng = np.random.default_rng(seed)
+    return kc.numpy_weights(rng, kind, D, H)
+
+
+# ---------------------------------------------------------------- numpy -> Keras -> numpy
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+@pytest.mark.parametrize("D, H", [(3, 5), (4, 2), (1, 1)])
+def test_keras_layer_with_converted_weights_matches_the_numpy_forward_pass(kind, D, H):
+    make, to_keras, _, forward = KINDS[kind]
+    weights = [0.5 * w for w in random_weights(kind, D, H, seed=D * 10 + H)]  # keep tanh out of saturation
+    layer = make(H, return_sequences=True)
+    layer.build((None, None, D))
+    layer.set_weights(to_keras(*weights))
+    x = np.random.default_rng(1).normal(size=(4, 6, D)).astype(np.float32)
+    ours = forward(x.astype(np.float64), np.zeros((4, H)), weights)
+    np.testing.assert_allclose(np.asarray(layer(x)), ours, rtol=RTOL32, atol=ATOL32)
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_weights_read_back_equal_the_weights_written(kind):
+    make, to_keras, from_keras, _ = KINDS[kind]
+    weights = random_weights(kind, 3, 4, seed=2)
+    layer = make(4)
+    layer.build((None, None, 3))
+    layer.set_weights(to_keras(*weights))
+    back = from_keras(layer)
+    assert isinstance(back, tuple) and len(back) == 3
+    for got, want in zip(back, weights):
+        assert isinstance(got, np.ndarray) and got.shape == want.shape
+        np.testing.assert_allclose(got, want, rtol=1e-6)  # float32 storage of float64 numbers
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_from_keras_reads_by_name_and_keeps_float64(kind):
+    make, _, from_keras, _ = KINDS[kind]
+    layer = make(2, dtype="float64")
+    layer.build((None, None, 5))
+    rng = np.random.default_rng(3)
+    layer.set_weights([rng.normal(size=w.shape) for w in layer.get_weights()])
+    got = from_keras(layer)
+    for g, w in zip(got, layer.get_weights()):
+        assert g.dtype == np.float64
+        np.testing.assert_array_equal(g, w)
+    assert got[0].shape == (5, kc.BLOCKS[kind] * 2) and got[1].shape == (2, kc.BLOCKS[kind] * 2)
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_to_keras_returns_float64_copies(kind):
+    _, to_keras, _, _ = KINDS[kind]
+    weights = [w.astype(np.float32) for w in random_weights(kind, 2, 3, seed=4)]
+    out = to_keras(*weights)
+    assert isinstance(out, list) and len(out) == 3
+    for o, w in zip(out, weights):
+        assert o.dtype == np.float64 and o.shape == w.shape and not np.shares_memory(o, w)
+        np.testing.assert_array_equal(o, w)
+
+
+def test_expected_shapes_are_keras_shapes():
+    """The shapes the checks demand are the shapes Keras creates (so set_weights accepts them)."""
+    for kind, (make, _, _, _) in KINDS.items():
+        layer = make(3)
+        layer.build((None, None, 2))
+        ours = [w.shape for w in random_weights(kind, 2, 3, seed=0)]
+        assert ours == [w.shape for w in layer.get_weights()], kind
+
+
+# ---------------------------------------------------------------- the argument tuples
+
+
+def test_recording_args_remember_their_copies():
+    a, b = np.arange(3.0), np.ones((2, 2))
+    args = kc.RecordingArgs((a, b))
+    passed = copy.deepcopy(args)
+    assert type(passed) is tuple and passed[0] is not a and np.array_equal(passed[0], a)
+    assert kc._shares_input_memory(passed[0][1:], kc.Case(args))
+    assert not kc._shares_input_memory(passed[0].copy(), kc.Case(args))
+    assert not kc._shares_input_memory(a, kc.Case(args))  # the original is never handed out
+
+
+def test_shared_args_pass_the_layer_itself_and_keep_its_weights():
+    layer = layers.LSTM(2)
+    layer.build((None, None, 3))
+    args = kc.SharedArgs((layer,))
+    assert copy.deepcopy(args)[0] is layer
+    for kept, now in zip(args.weights[0], layer.get_weights()):
+        np.testing.assert_array_equal(kept, now)
+
+
+def test_to_keras_check_catches_aliasing_on_every_case():
+    problem = kc.PROBLEMS[2]
+    assert problem.name == "keras_lstm_weights"
+    cases = problem.generate(np.random.default_rng(0))
+    assert len(cases) == 6 and {c.dtype for c in cases} == {np.dtype(np.float32), np.dtype(np.float64)}
+    for case in cases:
+        passed = copy.deepcopy(case.args)
+        assert problem.compare(list(passed), problem.expected(case), case) is not None  # the same arrays
+        assert problem.compare([np.array(a) for a in passed], problem.expected(case), case) is None
+
+
+def test_from_keras_cases_are_real_layers_of_several_kinds():
+    problem = kc.PROBLEMS[3]
+    assert problem.name == "numpy_weights_from_keras_lstm"
+    cases = problem.generate(np.random.default_rng(1))
+    assert 4 <= len(cases) <= 6
+    shapes = {case.args[0].get_weights()[0].shape for case in cases}
+    assert (4, 16) in shapes and (3, 8) in shapes  # D = H and D != H
+    assert any(case.dtype == np.float64 for case in cases)
+    biases = [case.args[0].get_weights()[2] for case in cases]
+    assert all(np.abs(b).max() > 0.1 and not np.allclose(b, b[0]) for b in biases)  # random, not zeros/ones
+
+
+# ---------------------------------------------------------------- the model builders
+
+
+def per_layer_counts(model):
+    return [layer.count_params() for layer in model.layers if layer.count_params()]
+
+
+def test_imdb_lstm_reproduces_the_table():
+    model = kc.ref_build_imdb_lstm()
+    assert model.built and model.count_params() == 328_353
+    assert per_layer_counts(model) == [320_000, 8_320, 33]
+    assert model.output_shape == (None, 1)
+
+
+def test_stacked_lstm_reproduces_the_table():
+    model = kc.ref_build_stacked_lstm()
+    assert model.count_params() == 20_223_927
+    assert per_layer_counts(model) == [20_000_050, 91_648, 131_584, 645]
+    assert model.output_shape == (None, 5)
+
+
+def test_bidirectional_lstm_reproduces_the_table():
+    model = kc.ref_build_bidirectional_lstm()
+    assert model.count_params() == 336_705
+    assert per_layer_counts(model) == [320_000, 16_640, 65]
+
+
+def test_the_models_run_on_token_ids():
+    ids = np.random.default_rng(0).integers(0, 10_000, (3, 7))
+    for build, width in [(kc.ref_build_imdb_lstm, 1), (kc.ref_build_bidirectional_lstm, 1),
+                         (kc.ref_build_stacked_lstm, 5)]:
+        out = np.asarray(build()(ids))
+        assert out.shape == (3, width)
+    probabilities = np.asarray(kc.ref_build_imdb_lstm()(ids))
+    assert np.all((probabilities > 0) & (probabilities < 1))
+
+
+def test_model_spec_ignores_dropout_and_merges_activation_layers():
+    model = keras.Sequential([keras.Input((None,)), layers.Embedding(50, 4), layers.LSTM(3, return_sequences=True),
+                              layers.Dropout(0.5), layers.LSTM(2), layers.Dense(1), layers.Activation("sigmoid")])
+    spec = kc.model_spec(model)
+    assert [s["type"] for s in spec.layers] == ["Embedding", "LSTM", "LSTM", "Dense"]
+    assert spec.layers[-1]["activation"] == "sigmoid" and spec.layers[1]["return_sequences"] is True
+    assert spec.count == model.count_params() and spec.output == (1,)
+
+
+def test_mistake_descriptions_have_the_counts_keras_gives():
+    """The hint descriptions carry counts written out by hand: Keras must agree with them."""
+    built = {
+        "build_imdb_lstm": [keras.Sequential([keras.Input((None,)), layers.Embedding(10000, 32), layers.GRU(32),
+                                              layers.Dense(1, activation="sigmoid")])],
+        "build_bidirectional_lstm": [keras.Sequential([
+            keras.Input((None,)), layers.Embedding(10000, 32), layers.Bidirectional(layers.LSTM(32), merge_mode="sum"),
+            layers.Dense(1, activation="sigmoid")])],
+    }
+    for name, models in built.items():
+        problem = next(p for p in kc.PROBLEMS if p.name == name)
+        specs = [m() for m in problem.mistakes.values()]
+        for model in models:
+            spec = kc.model_spec(model)
+            assert any(spec == s for s in specs), (name, spec)
+    stacked = next(p for p in kc.PROBLEMS if p.name == "build_stacked_lstm")
+    counts = sorted(m().count for m in stacked.mistakes.values())
+    assert counts == [20_223_927 - 50, 20_223_927]
