@@ -69,10 +69,8 @@ def problem_name(grade_id: str) -> str:
 def score_submission(submission: Submission, worker_result: dict | None) -> SubmissionResult:
     """Turn one worker result (or the reason there is none) into rows for every problem."""
     result = SubmissionResult(submission.student_id, submission.assignment_id)
-    outcome = worker_result or {}
+    outcome = worker_result or {}  # empty when the notebook never reached nbgrader
     result.error = submission.error or outcome.get("error", "")
-    if not result.error and not outcome:
-        result.error = "the grader produced no result for this submission"
     graded = outcome.get("problems", {})
     for grade_id, points in graded_problems(submission.assignment_id):
         row = graded.get(grade_id)
