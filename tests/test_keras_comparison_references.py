@@ -6,7 +6,7 @@ layer's outputs within float32 tolerance; weights read back out of a layer must 
 The model builders must reproduce the parameter tables of the lecture.
 """
 
-import copy
+import dataclasses
 import os
 
 import numpy as np
@@ -15,6 +15,8 @@ import pytest
 from grader.checks import keras_comparison as kc
 from grader.checks import lstm_forward as lf
 from grader.checks import rnn_forward as rf
+from grader.checks.framework import call_student, run_check
+from grader.wire import InputView, describe_model, pack, unpack
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402  (after the log level is set)
@@ -101,26 +103,27 @@ def test_expected_shapes_are_keras_shapes():
         assert ours == [w.shape for w in layer.get_weights()], kind
 
 
-# ---------------------------------------------------------------- the argument tuples
+# ---------------------------------------------------------------- cases through the wire
 
 
-def test_recording_args_remember_their_copies():
+def test_an_answer_that_is_an_input_comes_back_as_an_input_view():
     a, b = np.arange(3.0), np.ones((2, 2))
-    args = kc.RecordingArgs((a, b))
-    passed = copy.deepcopy(args)
-    assert type(passed) is tuple and passed[0] is not a and np.array_equal(passed[0], a)
-    assert kc._shares_input_memory(passed[0][1:], kc.Case(args))
-    assert not kc._shares_input_memory(passed[0].copy(), kc.Case(args))
-    assert not kc._shares_input_memory(a, kc.Case(args))  # the original is never handed out
+    reply = unpack(pack([a[1:], a.copy(), b], inputs=(a, b)), limit=2**20)
+    assert isinstance(reply[0], InputView) and isinstance(reply[2], InputView)
+    assert not isinstance(reply[1], InputView)
 
 
-def test_shared_args_pass_the_layer_itself_and_keep_its_weights():
-    layer = layers.LSTM(2)
-    layer.build((None, None, 3))
-    args = kc.SharedArgs((layer,))
-    assert copy.deepcopy(args)[0] is layer
-    for kept, now in zip(args.weights[0], layer.get_weights()):
-        np.testing.assert_array_equal(kept, now)
+def test_a_function_that_changes_the_layer_is_reported():
+    problem = kc.PROBLEMS[3]
+    case = problem.generate(np.random.default_rng(0))[0]
+
+    def zero_the_bias(layer):
+        W, U, b = layer.get_weights()
+        layer.set_weights([W, U, np.zeros_like(b)])
+        return W, U, b
+
+    assert call_student(zero_the_bias, case, ("layer",)).mutated == ["layer"]
+    assert call_student(lambda layer: tuple(layer.get_weights()), case, ("layer",)).mutated == []
 
 
 def test_to_keras_check_catches_aliasing_on_every_case():
@@ -129,9 +132,11 @@ def test_to_keras_check_catches_aliasing_on_every_case():
     cases = problem.generate(np.random.default_rng(0))
     assert len(cases) == 6 and {c.dtype for c in cases} == {np.dtype(np.float32), np.dtype(np.float64)}
     for case in cases:
-        passed = copy.deepcopy(case.args)
-        assert problem.compare(list(passed), problem.expected(case), case) is not None  # the same arrays
-        assert problem.compare([np.array(a) for a in passed], problem.expected(case), case) is None
+        for returned, fails in [(lambda *w: list(w), True), (lambda *w: [np.array(a) for a in w], False)]:
+            verdict = run_check(problem_with_cases(problem, [case]), returned)
+            assert verdict.passed is not fails, verdict.message
+            if fails:
+                assert "not a copy" in verdict.message
 
 
 def test_from_keras_cases_are_real_layers_of_several_kinds():
@@ -139,11 +144,17 @@ def test_from_keras_cases_are_real_layers_of_several_kinds():
     assert problem.name == "numpy_weights_from_keras_lstm"
     cases = problem.generate(np.random.default_rng(1))
     assert 4 <= len(cases) <= 6
-    shapes = {case.args[0].get_weights()[0].shape for case in cases}
+    built = [case.args[0].build() for case in cases]
+    assert all(isinstance(layer, layers.LSTM) for layer in built)
+    shapes = {layer.get_weights()[0].shape for layer in built}
     assert (4, 16) in shapes and (3, 8) in shapes  # D = H and D != H
     assert any(case.dtype == np.float64 for case in cases)
-    biases = [case.args[0].get_weights()[2] for case in cases]
+    biases = [layer.get_weights()[2] for layer in built]
     assert all(np.abs(b).max() > 0.1 and not np.allclose(b, b[0]) for b in biases)  # random, not zeros/ones
+
+
+def problem_with_cases(problem, cases):
+    return dataclasses.replace(problem, generate=lambda rng: cases)
 
 
 # ---------------------------------------------------------------- the model builders
@@ -186,7 +197,7 @@ def test_the_models_run_on_token_ids():
 def test_model_spec_ignores_dropout_and_merges_activation_layers():
     model = keras.Sequential([keras.Input((None,)), layers.Embedding(50, 4), layers.LSTM(3, return_sequences=True),
                               layers.Dropout(0.5), layers.LSTM(2), layers.Dense(1), layers.Activation("sigmoid")])
-    spec = kc.model_spec(model)
+    spec = describe_model(model)
     assert [s["type"] for s in spec.layers] == ["Embedding", "LSTM", "LSTM", "Dense"]
     assert spec.layers[-1]["activation"] == "sigmoid" and spec.layers[1]["return_sequences"] is True
     assert spec.count == model.count_params() and spec.output == (1,)
@@ -205,7 +216,7 @@ def test_mistake_descriptions_have_the_counts_keras_gives():
         problem = next(p for p in kc.PROBLEMS if p.name == name)
         specs = [m() for m in problem.mistakes.values()]
         for model in models:
-            spec = kc.model_spec(model)
+            spec = describe_model(model)
             assert any(spec == s for s in specs), (name, spec)
     stacked = next(p for p in kc.PROBLEMS if p.name == "build_stacked_lstm")
     counts = sorted(m().count for m in stacked.mistakes.values())

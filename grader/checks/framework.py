@@ -1,23 +1,32 @@
 """The machinery every hidden check is built from.
 
-A check runs in three separate steps, so that a later, sandboxed grader can run step 2 in another
-process while steps 1 and 3 stay in the trusted one:
+A check runs in three separate steps. Steps 1 and 3 belong to the trusted grader; step 2 runs where
+the student's code runs (in the grader's sandbox, or in the same process for the self-check), and
+the two sides only exchange plain data through :mod:`grader.wire`:
 
-1. ``problem.generate(rng)``       draws fresh random cases (inputs only, plain numpy arrays);
-2. ``call_student(func, case)``    calls the student's function on copies of the inputs;
-3. ``problem.judge(case, outcome)`` compares the outcome with the independent reference,
-   coarse to fine: exception, mutation, type, dtype, shape, finiteness, values, likely mistake.
+1. ``Session(problem, seed).request()``  draws fresh random cases and packs their inputs;
+2. ``run_cases(func, request)``          calls the student's function on fresh copies of every
+                                         case's inputs and packs the outcomes;
+3. ``session.verdict(reply)``            unpacks the outcomes and judges them against the
+   independent reference, coarse to fine: exception, mutation, type, dtype, shape, finiteness,
+   values, likely mistake.
+
+``run_check`` does all three in one process; the sandboxed grader runs step 2 in the student's
+kernel (see ``grader.sandbox``).
 """
 
 from __future__ import annotations
 
-import copy
 import secrets
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
+
+from ..wire import ModelSpec, Opaque, WireError, materialize, pack, unpack
+
+ANSWER_LIMIT = 64 * 2**20  # bytes: the largest answer the judge reads back
 
 FLOAT_TOL = {  # (rtol, atol) by the dtype of the case's inputs
     np.dtype(np.float64): (1e-6, 1e-8),
@@ -51,6 +60,7 @@ class Outcome:
     error: str | None = None  # "ExceptionType: message" when it raised
     error_type: str | None = None
     mutated: list[str] = field(default_factory=list)  # names of inputs changed in place
+    inputs: Any = None  # the (args, kwargs) the function was given; never sent back
 
 
 @dataclass
@@ -76,32 +86,43 @@ def item_layout(obj):
     return None
 
 
+def snapshot(obj):
+    """A copy of the state a function could change: arrays, lists and tuples of them, Keras weights."""
+    if isinstance(obj, np.ndarray):
+        return obj.copy()
+    if isinstance(obj, (list, tuple)):
+        return tuple(snapshot(item) for item in obj)
+    if hasattr(obj, "get_weights"):  # a Keras layer
+        return tuple(np.array(w) for w in obj.get_weights())
+    return None  # not tracked
+
+
 def same_values(a, b) -> bool:
-    """Arrays, and lists or tuples of them, are equal to the bit (other objects are not tracked)."""
+    """Two snapshots are equal to the bit."""
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         return (isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape
-                and np.array_equal(a, b, equal_nan=True))
-    if isinstance(a, (list, tuple)):
-        return type(a) is type(b) and len(a) == len(b) and all(same_values(x, y) for x, y in zip(a, b))
-    return True
+                and a.dtype == b.dtype and np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
+    if isinstance(a, tuple):
+        return isinstance(b, tuple) and len(a) == len(b) and all(same_values(x, y) for x, y in zip(a, b))
+    return a is None and b is None
 
 
 STRICT_FP = dict(over="raise", invalid="raise", divide="raise", under="ignore")
 
 
 def call_student(func: Callable, case: Case, arg_names: tuple[str, ...] = (), strict_fp: bool = False) -> Outcome:
-    """Call ``func`` on deep copies of the case's inputs and record what came back.
+    """Call ``func`` on fresh copies of the case's inputs and record what came back.
 
-    Inputs are compared with the originals afterwards, so that in-place mutation is reported.
-    Warnings the student's code raises are silenced here: they are not grounds to lose points,
-    except with ``strict_fp``, where numpy's overflow, invalid and divide warnings raise
+    The inputs are compared with their state before the call, so that in-place mutation is
+    reported. Warnings the student's code raises are silenced here: they are not grounds to lose
+    points, except with ``strict_fp``, where numpy's overflow, invalid and divide warnings raise
     FloatingPointError (for problems whose point is numerical stability).
     """
-    args = copy.deepcopy(case.args)
-    kwargs = copy.deepcopy(case.kwargs)
-    outcome = Outcome()
+    args, kwargs = materialize((tuple(case.args), dict(case.kwargs)))
+    outcome = Outcome(inputs=(args, kwargs))
     fp_errors = STRICT_FP if strict_fp else dict(all="ignore")
     layouts = [item_layout(a) for a in args]
+    before = [snapshot(a) for a in args]
     try:
         with warnings.catch_warnings(), np.errstate(**fp_errors):
             warnings.simplefilter("ignore")
@@ -111,8 +132,8 @@ def call_student(func: Callable, case: Case, arg_names: tuple[str, ...] = (), st
         outcome.error = f"{type(exc).__name__}: {exc}"
         return outcome
     names = list(arg_names) + [f"argument {i + 1}" for i in range(len(arg_names), len(args))]
-    for name, before, after, layout in zip(names, case.args, args, layouts):
-        if not same_values(before, after) or item_layout(after) != layout:
+    for name, earlier, after, layout in zip(names, before, args, layouts):
+        if not same_values(earlier, snapshot(after)) or item_layout(after) != layout:
             outcome.mutated.append(name)
     return outcome
 
@@ -123,6 +144,10 @@ def call_student(func: Callable, case: Case, arg_names: tuple[str, ...] = (), st
 
 
 def describe_type(value) -> str:
+    if isinstance(value, Opaque):
+        return value.type_name
+    if isinstance(value, ModelSpec):
+        return "a Keras model"
     if isinstance(value, np.ndarray):
         return f"a numpy array of shape {value.shape}"
     if isinstance(value, (tuple, list)):
@@ -232,7 +257,8 @@ class Problem:
         return self.target or self.name
 
     def expected(self, case: Case):
-        return self.reference(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
+        args, kwargs = materialize((tuple(case.args), dict(case.kwargs)))
+        return self.reference(*args, **kwargs)
 
     def judge(self, case: Case, outcome: Outcome) -> str | None:
         """None when the outcome is right for this case, otherwise the message for the student."""
@@ -269,7 +295,8 @@ class Problem:
             try:
                 with warnings.catch_warnings(), np.errstate(all="ignore"):
                     warnings.simplefilter("ignore")
-                    wrong = mistake(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
+                    args, kwargs = materialize((tuple(case.args), dict(case.kwargs)))
+                    wrong = mistake(*args, **kwargs)
                 if compare(got, wrong, case) is None:
                     return f" Hint: your result matches what you get when {hint}."
             except Exception:
@@ -277,24 +304,95 @@ class Problem:
         return ""
 
 
-def run_check(problem: Problem, func: Callable, seed: int | None = None) -> Verdict:
-    """Run every fresh case of ``problem`` against ``func``; stop at the first failure."""
-    seed = secrets.randbits(32) if seed is None else seed
-    if problem.kind == "function" and not callable(func):
-        return Verdict(False, f"{problem.name} should be a function, but it is {describe_type(func)}.")
-    cases = problem.generate(np.random.default_rng(seed))
-    for i, case in enumerate(cases, 1):
-        outcome = call_student(func, case, problem.arg_names, problem.strict_fp)
-        message = problem.judge(case, outcome)
-        if message is not None:
-            return Verdict(False, f"{message} [case {i} of {len(cases)}, seed {seed}]", i)
-    return Verdict(True, f"{problem.name}: all {len(cases)} hidden cases passed.", len(cases))
+# --------------------------------------------------------------------------------------------
+# The three steps
+# --------------------------------------------------------------------------------------------
 
 
-def run_value_check(problem: Problem, value) -> Verdict:
-    """Check a value the notebook computed (a "value" problem): the reference takes no arguments."""
+def run_cases(func: Callable, request: bytes) -> bytes:
+    """Step 2, where the student's code runs: call ``func`` on every case and pack the outcomes.
+
+    Every case is called, even after a failure: the judge, not this side, decides which counts.
+    """
+    spec = unpack(request, limit=2**40, materialize="specs")
+    if not callable(func):
+        return pack({"not_callable": describe_type(func)})
+    outcomes, inputs = [], []
+    for args, kwargs in spec["cases"]:
+        outcome = call_student(func, Case(args, kwargs), tuple(spec["arg_names"]), spec["strict_fp"])
+        outcomes.append({"value": outcome.value, "error": outcome.error, "error_type": outcome.error_type,
+                         "mutated": outcome.mutated})
+        inputs.append(outcome.inputs)
+    try:
+        return pack({"outcomes": outcomes}, inputs=inputs, limit=ANSWER_LIMIT)
+    except WireError as exc:
+        return pack({"unreadable": str(exc)})
+
+
+class Session:
+    """Steps 1 and 3 for one problem, in the trusted process: draw the cases, then judge the reply."""
+
+    def __init__(self, problem: Problem, seed: int | None = None):
+        self.problem = problem
+        self.seed = secrets.randbits(32) if seed is None else seed
+        self.cases = problem.generate(np.random.default_rng(self.seed))
+
+    def request(self) -> bytes:
+        return pack({"cases": [(tuple(c.args), dict(c.kwargs)) for c in self.cases],
+                     "arg_names": list(self.problem.arg_names), "strict_fp": self.problem.strict_fp})
+
+    def verdict(self, reply: bytes) -> Verdict:
+        name = self.problem.name
+        try:
+            answer = unpack(reply, limit=ANSWER_LIMIT)
+        except WireError as exc:
+            return Verdict(False, f"{name}: the answer could not be read back: {exc}.")
+        if not isinstance(answer, dict):
+            return Verdict(False, f"{name}: the answer could not be read back.")
+        if "not_callable" in answer:
+            return Verdict(False, f"{name} should be a function, but it is {answer['not_callable']}.")
+        if "unreadable" in answer:
+            return Verdict(False, f"{name}: the results could not be sent back: {answer['unreadable']}.")
+        outcomes = answer.get("outcomes")
+        if not isinstance(outcomes, list) or len(outcomes) != len(self.cases):
+            return Verdict(False, f"{name}: the answer does not hold one result per case.")
+        for i, (case, raw) in enumerate(zip(self.cases, outcomes), 1):
+            try:
+                outcome = Outcome(raw["value"], raw["error"], raw["error_type"], [str(m) for m in raw["mutated"]])
+            except (KeyError, TypeError):
+                return Verdict(False, f"{name}: the answer to case {i} is malformed.")
+            message = self.problem.judge(case, outcome)
+            if message is not None:
+                return Verdict(False, f"{message} [case {i} of {len(self.cases)}, seed {self.seed}]", i)
+        return Verdict(True, f"{name}: all {len(self.cases)} hidden cases passed.", len(self.cases))
+
+
+def judge_value(problem: Problem, reply: bytes) -> Verdict:
+    """Step 3 for a "value" problem (a variable the notebook computed): the reference takes no arguments."""
+    try:
+        value = unpack(reply, limit=ANSWER_LIMIT)
+    except WireError as exc:
+        return Verdict(False, f"{problem.name}: the value could not be read back: {exc}.")
     case = problem.generate(np.random.default_rng(0))[0]
     message = problem.judge(case, Outcome(value=value))
     if message is None:
         return Verdict(True, f"{problem.name}: correct.", 1)
     return Verdict(False, message, 1)
+
+
+def pack_value(value) -> bytes:
+    """Step 2 for a "value" problem."""
+    try:
+        return pack(value, limit=ANSWER_LIMIT)
+    except WireError as exc:
+        return pack(Opaque(f"a value that cannot be sent back ({exc})"))
+
+
+def run_check(problem: Problem, func: Callable, seed: int | None = None) -> Verdict:
+    """All three steps in one process (the self-check, and the tests of the checks)."""
+    session = Session(problem, seed)
+    return session.verdict(run_cases(func, session.request()))
+
+
+def run_value_check(problem: Problem, value) -> Verdict:
+    return judge_value(problem, pack_value(value))

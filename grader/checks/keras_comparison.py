@@ -4,76 +4,29 @@ Three kinds of problems:
 
 - ``keras_*_weights(...)`` turn the course's numpy weights into the list ``layer.set_weights`` takes.
   The course uses Keras's layout everywhere, so the answer is a list of copies with exactly Keras's
-  shapes. To tell a copy from the caller's own array, the arguments of these cases are a
-  ``RecordingArgs`` tuple: it remembers the copies the framework makes of it (``copy.deepcopy``), so
-  the comparison can ask whether a returned array shares memory with the inputs the function got.
-- ``numpy_weights_from_keras_*(layer)`` read a real Keras layer, built in the generator with random
-  weights. Keras layers are not deep-copied (that costs more than the whole check): the case's
-  ``SharedArgs`` passes the layer itself and keeps a copy of its weights, so a function that changes
-  the layer is caught instead.
-- ``build_*()`` return a built Keras model. The comparison reads the model's layers (type, units,
-  ``return_sequences``, the output activation where the course's table has one) and ``count_params()``.
-  Parameter-free ``Dropout`` layers are ignored, and an ``Activation`` layer counts as the activation
-  of the ``Dense`` layer before it, as in the summary tables of the lecture.
+  shapes. An answer array that is (a view of) one of the function's own inputs comes back from
+  :mod:`grader.wire` as an ``InputView``, and fails.
+- ``numpy_weights_from_keras_*(layer)`` read a real Keras layer. The case holds a ``LayerSpec``
+  (kind, sizes, random weights); the side that calls the student's function builds the layer from
+  it, and reports a function that changes the layer's weights as one that changed its input.
+- ``build_*()`` return a built Keras model, which comes back as a ``ModelSpec``: the model's layers
+  (type, units, ``return_sequences``, the output activation where the course's table has one) and
+  ``count_params()``. Parameter-free ``Dropout`` layers are ignored, and an ``Activation`` layer
+  counts as the activation of the ``Dense`` layer before it, as in the summary tables of the lecture.
 
 Keras is imported inside functions only: ``import grader.checks`` stays fast and Keras-free.
 """
 
 from __future__ import annotations
 
-import copy
-from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
 
+from ..wire import InputView, LayerSpec, ModelSpec, Opaque, describe_model
 from .framework import Case, Problem, compare_array, compare_output, describe_type, float_case
 
 SPRINT = "07_keras_comparison"
-
-
-# ---------------------------------------------------------------- argument tuples
-
-
-class RecordingArgs(tuple):
-    """The arguments of a case, which remember every deep copy made of them.
-
-    ``call_student`` passes the function deep copies of the case's arguments; ``copies`` lists them
-    (with those made for the reference), so that a comparison can tell whether the function returned
-    one of its own inputs, or a view of one, instead of a copy.
-    """
-
-    def __new__(cls, items):
-        obj = super().__new__(cls, items)
-        obj.copies = []
-        return obj
-
-    def __deepcopy__(self, memo):
-        copies = tuple(copy.deepcopy(item, memo) for item in self)
-        self.copies.append(copies)
-        return copies
-
-
-class SharedArgs(tuple):
-    """The arguments of a case holding Keras layers: passed as they are, never deep-copied.
-
-    ``weights`` keeps a copy of every layer's weights taken when the case was made, so that a
-    function that changes a layer it should only read is caught.
-    """
-
-    def __new__(cls, items):
-        obj = super().__new__(cls, items)
-        obj.weights = [[np.array(w) for w in item.get_weights()] for item in items]
-        return obj
-
-    def __deepcopy__(self, memo):
-        return tuple(self)
-
-
-def recording_case(args: tuple, dtype, label: str) -> Case:
-    case = float_case(args, dtype, label)
-    case.args = RecordingArgs(case.args)
-    return case
 
 
 # ---------------------------------------------------------------- inputs: numpy weights
@@ -103,7 +56,7 @@ def to_keras_cases(kind: str):
         cases = []
         for i, (D, H) in enumerate(sizes(rng)):
             dtype = np.float32 if i % 2 else np.float64
-            cases.append(recording_case(numpy_weights(rng, kind, D, H), dtype, f"D={D}, H={H}"))
+            cases.append(float_case(numpy_weights(rng, kind, D, H), dtype, f"D={D}, H={H}"))
         return cases
 
     return generate
@@ -114,22 +67,17 @@ def to_keras_cases(kind: str):
 LAYER_SIZES = [(3, 2), (4, 4), (1, 3), (2, 2)]  # (D, H); the fifth case is drawn
 
 
-def keras_layer(kind: str, D: int, H: int, rng, *, dtype="float32", in_model=False):
-    """A built Keras layer of ``kind`` reading D features, with H units and random weights."""
-    import keras
+KERAS_NAMES = {"simple_rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
 
-    make = {"simple_rnn": keras.layers.SimpleRNN, "lstm": keras.layers.LSTM, "gru": keras.layers.GRU}[kind]
-    layer = make(H, dtype=dtype)
-    if in_model:  # a layer taken from a model that has been built with an Input
-        keras.Sequential([keras.Input((None, D)), layer])
-    else:
-        layer.build((None, None, D))
-    layer.set_weights([rng.normal(0, 1, w.shape) for w in layer.get_weights()])
-    return layer
+
+def keras_layer(kind: str, D: int, H: int, rng, *, dtype="float32", in_model=False) -> LayerSpec:
+    """A Keras layer of ``kind`` reading D features, with H units and random weights (built where used)."""
+    kernel, recurrent, bias = numpy_weights(rng, kind, D, H)
+    return LayerSpec(KERAS_NAMES[kind], H, D, [kernel, recurrent, bias], dtype, in_model)
 
 
 def from_keras_cases(kind: str):
-    name = {"simple_rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}[kind]
+    name = KERAS_NAMES[kind]
 
     def generate(rng) -> list[Case]:
         drawn = tuple(int(v) for v in rng.integers(1, 7, 2))
@@ -140,7 +88,7 @@ def from_keras_cases(kind: str):
             dtype = np.dtype(setting.get("dtype", "float32"))
             where = ", inside a Sequential model" if setting.get("in_model") else ""
             label = f"keras.layers.{name}({H}) on D={D} features, {dtype.name}{where}"
-            cases.append(Case(SharedArgs((layer,)), label=label, dtype=dtype))
+            cases.append(Case((layer,), label=label, dtype=dtype))
         return cases
 
     return generate
@@ -188,12 +136,6 @@ NAMES = {
 }
 
 
-def _shares_input_memory(array, case) -> bool:
-    copies = getattr(case.args, "copies", [])
-    return any(np.shares_memory(array, given) for passed in copies for given in passed
-               if isinstance(given, np.ndarray))
-
-
 def weights_list_compare(kind: str):
     """A list of three numpy arrays (float32 or float64) of Keras's shapes, copies of the inputs."""
     names = NAMES[kind]
@@ -216,7 +158,7 @@ def weights_list_compare(kind: str):
             if message:
                 return message
         for name, g in zip(names, got):
-            if _shares_input_memory(g, case):
+            if isinstance(g, InputView):
                 return (f"{name} in the list is the caller's array (or a view of it), not a copy: changing "
                         "the list would change the caller's weights. Copy it, e.g. with np.array(...).")
         return None
@@ -229,19 +171,13 @@ def weights_tuple_compare(kind: str):
     names = NAMES[kind]
 
     def compare(got, expected, case) -> str | None:
-        layer = case.args[0]
-        before = getattr(case.args, "weights", [None])[0]
-        if before is not None:
-            now = layer.get_weights()
-            if len(now) != len(before) or not all(np.array_equal(a, b) for a, b in zip(now, before)):
-                return "the function changed the layer's weights; it must only read them."
         if isinstance(got, list):
             return (f"the function should return a tuple ({', '.join(names)}), as in `return W, U, b`, "
                     "but it returned a list.")
         if isinstance(got, tuple):
             for name, g in zip(names, got):
-                if not isinstance(g, np.ndarray) and hasattr(g, "numpy"):
-                    return (f"{name} is a Keras variable ({type(g).__name__}), not a numpy array: "
+                if isinstance(g, Opaque) and g.tensor:
+                    return (f"{name} is a Keras variable ({g.type_name}), not a numpy array: "
                             "layer.get_weights() returns numpy copies of the layer's variables.")
         return compare_output(names, got, expected, case.dtype)
 
@@ -326,50 +262,6 @@ def _gru_mistakes(direction: str):
 
 # ---------------------------------------------------------------- models
 
-SKIPPED_LAYERS = ("InputLayer", "Dropout", "SpatialDropout1D", "GaussianDropout", "AlphaDropout")
-
-
-@dataclass
-class ModelSpec:
-    """What the comparison looks at in a model: its layers (as dicts), parameters and output shape."""
-
-    layers: tuple
-    count: int
-    output: tuple  # the output shape without the batch axis
-
-
-def _layer_spec(layer) -> dict:
-    kind = type(layer).__name__
-    if kind == "Embedding":
-        return {"type": kind, "input_dim": int(layer.input_dim), "output_dim": int(layer.output_dim)}
-    if kind in ("LSTM", "GRU", "SimpleRNN"):
-        return {"type": kind, "units": int(layer.units), "return_sequences": bool(layer.return_sequences)}
-    if kind == "Bidirectional":
-        return {"type": kind, "layer": _layer_spec(layer.forward_layer), "merge_mode": layer.merge_mode}
-    if kind in ("Dense", "Activation"):
-        spec = {"type": kind, "activation": getattr(layer.activation, "__name__", str(layer.activation))}
-        if kind == "Dense":
-            spec["units"] = int(layer.units)
-        return spec
-    return {"type": kind}
-
-
-def model_spec(model) -> ModelSpec:
-    """The layers of a built model, Dropout left out and Activation layers merged into their Dense."""
-    specs = []
-    for layer in model.layers:
-        if type(layer).__name__ in SKIPPED_LAYERS:
-            continue
-        spec = _layer_spec(layer)
-        if (spec["type"] == "Activation" and specs and specs[-1]["type"] == "Dense"
-                and specs[-1]["activation"] == "linear"):
-            specs[-1]["activation"] = spec["activation"]
-            continue
-        specs.append(spec)
-    output = tuple(model.outputs[0].shape)[1:]
-    return ModelSpec(tuple(specs), int(model.count_params()), tuple(None if d is None else int(d) for d in output))
-
-
 def _describe_layer(spec: dict) -> str:
     if spec["type"] == "Bidirectional":
         return f"Bidirectional({_describe_layer(spec['layer'])})"
@@ -405,15 +297,13 @@ def model_compare(check_activation: bool = True):
     """A built keras Model with the expected layers, output shape and number of parameters."""
 
     def compare(got, expected, case) -> str | None:
-        import keras
-
-        if not isinstance(got, keras.Model):
+        if not isinstance(got, ModelSpec):
             return f"the function should return a keras Model, but it returned {describe_type(got)}."
         if not got.built:
             return ("the model is not built, so it has no weights yet and count_params() fails: start the "
                     "model with keras.Input(shape=(None,)) (a batch of token ids of any length).")
-        spec = model_spec(got)
-        want = expected if isinstance(expected, ModelSpec) else model_spec(expected)
+        spec = got
+        want = expected if isinstance(expected, ModelSpec) else describe_model(expected)
         kinds = [s["type"] for s in spec.layers]
         expected_kinds = [s["type"] for s in want.layers]
         if kinds != expected_kinds:

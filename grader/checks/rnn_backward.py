@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..wire import ScalarFunction
 from .framework import Case, Problem, float_case
 
 SPRINT = "02_rnn_backward"
@@ -87,34 +88,6 @@ def windowed_cases(rng) -> list[Case]:
         args = (*sequence_inputs(rng, N, T, D, H), window)
         cases.append(float_case(args, dtype, f"N={N}, T={T}, D={D}, H={H}, window={window}"))
     return cases
-
-
-class ScalarFunction:
-    """A scalar function f() of the array ``x`` it holds, read at call time (like a closure).
-
-    A plain object rather than a closure, so that copying a case's arguments together
-    (``copy.deepcopy((f, x))``) keeps ``f.x`` and ``x`` the same array.
-    """
-
-    def __init__(self, kind: str, array: np.ndarray, consts: dict):
-        self.kind, self.x, self.consts = kind, array, consts
-
-    def __call__(self) -> float:
-        x, c = np.asarray(self.x, dtype=np.float64), self.consts
-        if self.kind == "cubic":
-            return float(np.sum(c["w"] * x**3))
-        if self.kind == "exp":
-            return float(np.sum(c["w"] * np.exp(0.5 * x)) + np.sum(x) ** 2)
-        if self.kind == "rnn_Wh":  # x is Wh (H, H)
-            h = forward_states(c["x"], c["h0"], c["Wx"], x, c["b"])
-            return float(np.sum(c["w"] * h))
-        if self.kind == "rnn_x":  # x is the input sequence (N, T, D)
-            h = forward_states(x, c["h0"], c["Wx"], c["Wh"], c["b"])
-            return float(np.sum(c["w"] * h))
-        raise ValueError(self.kind)
-
-    def __repr__(self) -> str:
-        return f"ScalarFunction({self.kind!r}, x of shape {np.shape(self.x)})"
 
 
 def numerical_gradient_cases(rng) -> list[Case]:
