@@ -31,10 +31,15 @@ def cmd_lint(args) -> int:
     return 2 if errors else 0
 
 
-def grade_and_report(submissions: Path, out: Path, jobs: int | None) -> int:
+def grade_and_report(submissions: Path, out: Path, jobs: int | None, unsafe: bool = False) -> int:
     from .grading import grade_class, summary_table
+    from .sandbox import SandboxUnavailable
 
-    results = grade_class(submissions, out, jobs=jobs)
+    try:
+        results = grade_class(submissions, out, jobs=jobs, unsafe=unsafe)
+    except SandboxUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     if not results:
         print(f"No submissions found in {submissions}.", file=sys.stderr)
         return 2
@@ -44,12 +49,12 @@ def grade_and_report(submissions: Path, out: Path, jobs: int | None) -> int:
 
 
 def cmd_grade(args) -> int:
-    return grade_and_report(Path(args.submissions), Path(args.out), args.jobs)
+    return grade_and_report(Path(args.submissions), Path(args.out), args.jobs, args.unsafe)
 
 
 def cmd_demo(args) -> int:
     print(f"Grading the sample class in {SAMPLE_CLASS} into {args.out}", file=sys.stderr)
-    return grade_and_report(SAMPLE_CLASS, Path(args.out), args.jobs)
+    return grade_and_report(SAMPLE_CLASS, Path(args.out), args.jobs, args.unsafe)
 
 
 def cmd_check(args) -> int:
@@ -80,6 +85,8 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("submissions", help="folder (or .zip) of <student_id>/<assignment_id>/<notebook>.ipynb")
     g.add_argument("--out", required=True, help="output folder for grades.csv, problems.csv, feedback/")
     g.add_argument("--jobs", type=int, default=None, help="assignments graded in parallel (default: cores)")
+    g.add_argument("--unsafe", action="store_true",
+                   help="grade without a sandbox when bubblewrap is missing (student code runs with your rights)")
     g.set_defaults(func=cmd_grade)
 
     c = sub.add_parser("check", help="self-check one notebook against the hidden checks")
@@ -90,6 +97,7 @@ def parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="grade the bundled sample class and print the summary")
     d.add_argument("--out", default=str(WORKSPACE / "demo"), help="output folder (default: workspace/demo)")
     d.add_argument("--jobs", type=int, default=None)
+    d.add_argument("--unsafe", action="store_true", help="grade without a sandbox (see grade --help)")
     d.set_defaults(func=cmd_demo)
     return p
 

@@ -1,20 +1,28 @@
-"""Grading a whole class: collect, autograde with nbgrader, score, write the reports.
+"""Grading a whole class: collect, autograde in sandboxes with verification, score, write the reports.
 
 Pipeline (each step feeds the next; later steps never re-run earlier ones):
 1. ``collect``      find every (student, assignment) pair and check that its notebook is readable;
-2. ``autograde``    one nbgrader worker process per assignment, in parallel, each with its own
-                    workspace and gradebook under ``OUT/.nbgrader``;
-3. ``score``        one row per (student, assignment, problem), a broken submission scored 0 with
-                    the reason, so that every student always has a row;
+2. ``autograde``    one worker process per assignment, in parallel, each with its own workspace and
+                    gradebook under ``OUT/.nbgrader``; every notebook runs in a sandbox and its
+                    hidden checks are judged outside it (see ``nbgrader_backend``);
+3. ``score``        one row per (student, assignment, problem), a broken submission scored for what
+                    could be verified, with the reason, so that every student always has a row;
 4. ``write``        grades.csv, problems.csv, and HTML feedback per student and assignment.
+
+Grading is resumable and idempotent: each graded submission's result is kept in
+``OUT/.nbgrader/results`` with a fingerprint of the notebook and of the assignment's source, and a
+rerun grades only what has no result yet (or has changed). The hidden checks draw their inputs from
+a course secret kept in ``OUT/.nbgrader/secret.key``, so a rerun draws the same inputs.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import html
 import json
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -26,9 +34,12 @@ from typing import Callable
 
 import nbformat
 
-from .nbgrader_backend import PASSED, RESULT_PREFIX
+from .nbgrader_backend import NOT_RUN, RESULT_PREFIX, VERIFIED, Job
 from .paths import ROOT, assignment_ids, source_notebook
+from .sandbox import require_sandbox
 from .submissions import Submission, collect
+
+RESULT_FORMAT = "2"  # part of every fingerprint: results of an older grader are graded again
 
 
 @dataclass
@@ -37,6 +48,7 @@ class ProblemResult:
     score: float
     max_score: float
     message: str
+    status: str = NOT_RUN  # passed, failed, not run, suspected tampering
 
 
 @dataclass
@@ -45,6 +57,7 @@ class SubmissionResult:
     assignment: str
     problems: list[ProblemResult] = field(default_factory=list)
     error: str = ""  # why the submission could not be (fully) graded
+    feedback: dict = field(default_factory=dict)  # file name -> HTML, from nbgrader
 
     @property
     def score(self) -> float:
@@ -76,11 +89,40 @@ def score_submission(submission: Submission, worker_result: dict | None) -> Subm
         row = graded.get(grade_id)
         if row is None:
             message = result.error or "the graded cell is missing from the notebook"
-            result.problems.append(ProblemResult(problem_name(grade_id), 0.0, points, message))
+            result.problems.append(ProblemResult(problem_name(grade_id), 0.0, points, message, NOT_RUN))
         else:
-            message = PASSED if row["score"] >= row["max_score"] else row["message"]
-            result.problems.append(ProblemResult(problem_name(grade_id), row["score"], points, message))
+            message = VERIFIED if row["status"] == VERIFIED else row["message"]
+            result.problems.append(ProblemResult(problem_name(grade_id), row["score"], points, message,
+                                                 row["status"]))
+    result.feedback = outcome.get("feedback", {})
     return result
+
+
+def fingerprint(submission: Submission) -> str:
+    """Changes when the notebook, the assignment's source or the grader's result format changes."""
+    digest = hashlib.sha256(RESULT_FORMAT.encode())
+    digest.update(source_notebook(submission.assignment_id).read_bytes())
+    digest.update(Path(submission.notebook).read_bytes())
+    return digest.hexdigest()
+
+
+def course_secret(work: Path) -> Path:
+    """The key the hidden checks draw their inputs from; made once per output folder, never shown."""
+    path = work / "secret.key"
+    if not path.exists():
+        path.write_bytes(secrets.token_bytes(32))
+        path.chmod(0o600)
+    return path
+
+
+def load_result(results: Path, student_id: str, expected: str | None) -> dict | None:
+    """A stored result, when it is complete and its fingerprint is ``expected``."""
+    path = results / f"{student_id}.json"
+    try:
+        stored = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return stored if expected is None or stored.get("fingerprint") == expected else None
 
 
 def worker_env() -> dict:
@@ -96,46 +138,57 @@ def worker_env() -> dict:
     return env
 
 
-def run_worker(workspace: Path, assignment_id: str, students: list[str], on_result: Callable) -> dict:
-    """Autograde ``students`` for one assignment in a worker process; results keyed by student."""
-    results: dict[str, dict] = {}
-    if not students:
-        return results
-    command = [sys.executable, "-m", "grader.nbgrader_backend", str(workspace), assignment_id,
-               source_notebook(assignment_id).stem, *students]
-    log_path = workspace / "nbgrader.log"
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True,
-                                env=worker_env(), cwd=workspace)
-        for line in proc.stdout:
-            if not line.startswith(RESULT_PREFIX):
-                continue
-            payload = json.loads(line[len(RESULT_PREFIX):])
-            if "fatal" in payload:
-                raise RuntimeError(f"{assignment_id}: {payload['fatal']} (see {log_path})")
-            results[payload["student_id"]] = payload
-            on_result(payload)
-        proc.wait()
-    if proc.returncode != 0 or len(results) != len(students):
-        raise RuntimeError(f"{assignment_id}: the nbgrader worker stopped with exit code {proc.returncode} "
-                           f"after {len(results)} of {len(students)} submissions (see {log_path})")
-    return results
+def run_worker(job: Job, on_result: Callable) -> None:
+    """Grade the job's students in worker processes, until each has a stored result.
+
+    A worker that dies (it should not: every fault of a notebook is caught inside it) costs only the
+    submission it was grading, which gets a result saying so; a new worker takes the rest.
+    """
+    workspace, results = Path(job.workspace), Path(job.results)
+    pending = list(job.students)
+    attempt = 0
+    while pending:
+        attempt += 1
+        job_file = workspace / f"job-{attempt}.json"
+        job_file.write_text(json.dumps({**job.__dict__, "students": pending}))
+        log_path = workspace / f"worker-{attempt}.log"
+        with open(log_path, "w") as log:
+            proc = subprocess.Popen([sys.executable, "-m", "grader.nbgrader_backend", str(job_file)],
+                                    stdout=subprocess.PIPE, stderr=log, text=True, env=worker_env(), cwd=workspace)
+            for line in proc.stdout:
+                if not line.startswith(RESULT_PREFIX):
+                    continue
+                payload = json.loads(line[len(RESULT_PREFIX):])
+                if "fatal" in payload:
+                    proc.wait()
+                    raise RuntimeError(f"{job.assignment}: {payload['fatal']} (see {log_path})")
+                on_result(payload)
+            proc.wait()
+        done = {student for student, mark in pending if load_result(results, student, mark) is not None}
+        left = [(student, mark) for student, mark in pending if student not in done]
+        if left and proc.returncode == 0:
+            raise RuntimeError(f"{job.assignment}: the worker finished without grading {left[0][0]} "
+                               f"(see {log_path})")
+        if left:  # the worker died while grading left[0]
+            student, mark = left[0]
+            crashed = {"student_id": student, "assignment": job.assignment, "ok": False, "problems": {},
+                       "error": f"the grader's worker stopped (exit code {proc.returncode}) while grading "
+                                f"this notebook; see {log_path}"}
+            results.joinpath(f"{student}.json").write_text(json.dumps({**crashed, "fingerprint": mark}))
+            on_result(crashed)
+            left = left[1:]
+        pending = left
 
 
-def prepare_workspace(workspace: Path, submissions: list[Submission]) -> list[str]:
-    """Copy the readable notebooks into nbgrader's submitted layout; returns their students."""
+def prepare_workspace(workspace: Path, submissions: list[Submission]) -> None:
+    """Copy the notebooks to grade into nbgrader's submitted layout (and nothing else beside them)."""
     if workspace.exists():
-        shutil.rmtree(workspace)  # grading is idempotent: every run starts from the submissions
-    students = []
+        shutil.rmtree(workspace)  # nbgrader's own state is rebuilt; results are kept elsewhere
     for sub in submissions:
-        if sub.notebook is None:
-            continue
         dest = workspace / "submitted" / sub.student_id / sub.assignment_id
         dest.mkdir(parents=True)
         shutil.copyfile(sub.notebook, dest / f"{source_notebook(sub.assignment_id).stem}.ipynb")
-        students.append(sub.student_id)
     workspace.mkdir(parents=True, exist_ok=True)
-    return students
 
 
 class Progress:
@@ -155,8 +208,10 @@ class Progress:
 
 
 def grade_class(submissions_path: Path, out_dir: Path, jobs: int | None = None,
-                assignments: list[str] | None = None) -> list[SubmissionResult]:
+                assignments: list[str] | None = None, unsafe: bool = False,
+                limits: dict | None = None) -> list[SubmissionResult]:
     """Grade every submission under ``submissions_path`` and write the reports into ``out_dir``."""
+    require_sandbox(unsafe)
     out_dir = Path(out_dir).resolve()
     work = out_dir / ".nbgrader"
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -164,32 +219,62 @@ def grade_class(submissions_path: Path, out_dir: Path, jobs: int | None = None,
     if (work / "unzipped").exists():
         shutil.rmtree(work / "unzipped")
     work.mkdir(exist_ok=True)
+    secret_file = course_secret(work)
     submissions, warnings = collect(Path(submissions_path), assignments, work)
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    by_assignment = {a: [s for s in submissions if s.assignment_id == a] for a in assignments}
-    readable = sum(s.notebook is not None for s in submissions)
-    print(f"Grading {readable} notebooks of {len({s.student_id for s in submissions})} students "
-          f"in {len(assignments)} assignments...", file=sys.stderr, flush=True)
-    progress = Progress(readable)
+    if unsafe:
+        print("warning: grading WITHOUT a sandbox (--unsafe): student code runs with your rights.",
+              file=sys.stderr)
 
-    def grade_assignment(assignment_id: str) -> dict:
+    todo: dict[str, list[Submission]] = {a: [] for a in assignments}
+    marks: dict[tuple, str] = {}
+    for sub in submissions:
+        if sub.notebook is None:
+            continue
+        mark = marks[(sub.student_id, sub.assignment_id)] = fingerprint(sub)
+        if load_result(work / "results" / sub.assignment_id, sub.student_id, mark) is None:
+            todo[sub.assignment_id].append(sub)
+    readable = len(marks)
+    waiting = sum(len(v) for v in todo.values())
+    print(f"Grading {readable} notebooks of {len({s.student_id for s in submissions})} students "
+          f"in {len(assignments)} assignments"
+          + (f" ({readable - waiting} already graded in an earlier run)" if waiting < readable else "")
+          + "...", file=sys.stderr, flush=True)
+    progress = Progress(waiting)
+
+    def grade_assignment(assignment_id: str) -> None:
+        results = work / "results" / assignment_id
+        results.mkdir(parents=True, exist_ok=True)
+        if not todo[assignment_id]:
+            return
         workspace = work / assignment_id
-        students = prepare_workspace(workspace, by_assignment[assignment_id])
-        return run_worker(workspace, assignment_id, students, progress)
+        prepare_workspace(workspace, todo[assignment_id])
+        students = [(s.student_id, marks[(s.student_id, assignment_id)]) for s in todo[assignment_id]]
+        job = Job(str(workspace), assignment_id, source_notebook(assignment_id).stem, str(results),
+                  str(secret_file), students, unsafe, limits)
+        run_worker(job, progress)
 
     with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
-        worker_results = dict(zip(assignments, pool.map(grade_assignment, assignments)))
+        list(pool.map(grade_assignment, assignments))
 
-    results = [score_submission(s, worker_results[s.assignment_id].get(s.student_id)) for s in submissions]
-    write_reports(results, out_dir, work)
+    results = []
+    for sub in submissions:
+        stored = None
+        if sub.notebook is not None:
+            stored = load_result(work / "results" / sub.assignment_id, sub.student_id,
+                                 marks[(sub.student_id, sub.assignment_id)])
+            if stored is None:
+                raise RuntimeError(f"no result for {sub.student_id} / {sub.assignment_id} after grading")
+        results.append(score_submission(sub, stored))
+    write_reports(results, out_dir)
     return results
 
 
 # ------------------------------------------------------------------------------------ reports
 
 
-def write_reports(results: list[SubmissionResult], out_dir: Path, work: Path) -> None:
+def write_reports(results: list[SubmissionResult], out_dir: Path) -> None:
     with open(out_dir / "grades.csv", "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["student_id", "assignment", "score", "max_score"])
@@ -197,21 +282,20 @@ def write_reports(results: list[SubmissionResult], out_dir: Path, work: Path) ->
             writer.writerow([r.student_id, r.assignment, f"{r.score:g}", f"{r.max_score:g}"])
     with open(out_dir / "problems.csv", "w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["student_id", "assignment", "problem", "score", "max_score", "message"])
+        writer.writerow(["student_id", "assignment", "problem", "score", "max_score", "status", "message"])
         for r in results:
             for p in r.problems:
                 writer.writerow([r.student_id, r.assignment, p.problem, f"{p.score:g}",
-                                 f"{p.max_score:g}", p.message])
+                                 f"{p.max_score:g}", p.status, p.message])
     feedback_root = out_dir / "feedback"
     if feedback_root.exists():
         shutil.rmtree(feedback_root)
     for r in results:
         dest = feedback_root / r.student_id / r.assignment
         dest.mkdir(parents=True)
-        produced = sorted((work / r.assignment / "feedback" / r.student_id / r.assignment).glob("*.html"))
-        if produced and not r.error:
-            for page in produced:
-                shutil.copyfile(page, dest / page.name)
+        if r.feedback and not r.error:
+            for name, page in r.feedback.items():
+                (dest / Path(name).name).write_text(page, encoding="utf-8")
         else:
             (dest / f"{r.assignment}.html").write_text(fallback_feedback(r))
 
@@ -220,7 +304,7 @@ def fallback_feedback(r: SubmissionResult) -> str:
     """A plain feedback page for a submission nbgrader could not turn into one."""
     rows = "".join(
         f"<tr><td>{html.escape(p.problem)}</td><td>{p.score:g} / {p.max_score:g}</td>"
-        f"<td>{html.escape(p.message)}</td></tr>" for p in r.problems
+        f"<td>{html.escape(p.status)}</td><td>{html.escape(p.message)}</td></tr>" for p in r.problems
     )
     return (
         "<!DOCTYPE html><html><head><meta charset='utf-8'>"
@@ -228,7 +312,7 @@ def fallback_feedback(r: SubmissionResult) -> str:
         f"<h1>{html.escape(r.assignment)}</h1><p>Student: {html.escape(r.student_id)}</p>"
         f"<p><strong>Your submission could not be graded in full:</strong> {html.escape(r.error)}</p>"
         f"<p>Score: {r.score:g} / {r.max_score:g}</p>"
-        f"<table border='1'><tr><th>Problem</th><th>Score</th><th>Message</th></tr>{rows}</table>"
+        f"<table border='1'><tr><th>Problem</th><th>Score</th><th>Status</th><th>Message</th></tr>{rows}</table>"
         "</body></html>"
     )
 

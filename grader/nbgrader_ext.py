@@ -1,5 +1,6 @@
 """Small extensions to nbgrader's autograde pipeline."""
 
+import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
 from nbgrader.utils import is_grade
 
@@ -18,4 +19,23 @@ class StderrIsNotFailure(NbGraderPreprocessor):
             for output in cell.outputs:
                 if output.output_type == "stream" and output.name == "stderr":
                     output.name = "stdout"
+        return cell, resources
+
+
+HIDDEN_NOTE = "# The hidden tests of this problem ran here. What the grader found:"
+
+
+class ShowVerdicts(NbGraderPreprocessor):
+    """In the feedback, a grade cell shows the grader's verdict, never its hidden test code.
+
+    The worker puts each verdict into the cell's metadata (``rnn_course``) before the feedback is
+    generated; the cell's own outputs (which the notebook could have faked) are replaced by it.
+    """
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        if cell.cell_type == "code" and is_grade(cell):
+            verdict = cell.metadata.get("rnn_course", {"status": "not run", "message": "no verdict was recorded"})
+            cell.source = HIDDEN_NOTE
+            text = f"{verdict['status'].upper()}: {verdict['message']}\n"
+            cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text)]
         return cell, resources

@@ -1,0 +1,231 @@
+"""Running a student's notebook where it can do no harm, and where it cannot fake its grade.
+
+Each submission gets a :class:`Sandbox`: a bubblewrap container (Linux namespaces) in which the
+notebook's kernel runs
+
+- with no network, a private process tree and its own user;
+- seeing only the system, Python, the student-side library (``grader.visible``, the check client,
+  ``data``) and its own in-memory home directory: the course checkout, solutions, references,
+  gradebooks and other students' files are not there at all;
+- with a clean environment (nothing says it is being graded);
+- under limits on memory, processes, CPU time, file size and open files (``prlimit``);
+- killed, with everything it started, when its notebook is done or over time.
+
+The hidden checks talk to the trusted judge (:mod:`grader.sandbox.judge`) through one Unix socket.
+Without bubblewrap the grader refuses to run unless the instructor passes ``--unsafe``; the kernel
+then runs as a plain process with the same clean environment, library and limits, but no isolation.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+GRADER = Path(__file__).resolve().parent.parent
+ROOT = GRADER.parent
+HOME_INSIDE = "/home/student"
+LIBRARY_INSIDE = "/opt/rnn-course"
+JUDGE_INSIDE = "/run/rnn-course"
+SANDBOX_UID = 64123  # the kernel's user when the grader runs as root (no account needs to exist)
+MiB, GiB = 2**20, 2**30
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one notebook may use. Memory and CPU are per process; the kernel is one process."""
+
+    memory_bytes: int = 8 * GiB  # address space (TensorFlow reserves a lot it never touches)
+    processes: int = 1024  # processes and threads of the sandbox's user
+    file_bytes: int = 256 * MiB  # largest file it may write
+    cpu_seconds: int = 1800
+    open_files: int = 4096
+    home_bytes: int = 1 * GiB  # in-memory home directory and /tmp, each
+    cell_seconds: int = 120  # wall clock per cell
+    notebook_seconds: int = 1200  # wall clock for the whole notebook
+    output_bytes: int = 16 * MiB  # notebook output kept; the rest is dropped with a note
+
+    def prlimit(self) -> list[str]:
+        return ["prlimit", f"--as={self.memory_bytes}", f"--nproc={self.processes}",
+                f"--fsize={self.file_bytes}", f"--cpu={self.cpu_seconds}", f"--nofile={self.open_files}",
+                "--core=0", "--"]
+
+
+def give_to_sandbox(path: Path) -> None:
+    """Let the sandbox's user own ``path`` (when the grader runs as root, that user is SANDBOX_UID)."""
+    if os.geteuid() == 0 and bubblewrap():
+        os.chown(path, SANDBOX_UID, SANDBOX_UID)
+
+
+class SandboxUnavailable(RuntimeError):
+    """No working bubblewrap: the message says how to get one, or how to grade without it."""
+
+
+@cache
+def bubblewrap() -> str | None:
+    """The path of a bubblewrap that can create namespaces here, or None."""
+    path = shutil.which("bwrap")
+    if path is None:
+        return None
+    probe = subprocess.run([path, "--unshare-all", "--ro-bind", "/", "/", "--die-with-parent", "true"],
+                           capture_output=True, timeout=30)
+    return path if probe.returncode == 0 else None
+
+
+def require_sandbox(unsafe: bool) -> None:
+    """Raise SandboxUnavailable unless bubblewrap works here or the instructor chose ``--unsafe``."""
+    if unsafe or bubblewrap():
+        return
+    why = ("bubblewrap (bwrap) is not installed" if shutil.which("bwrap") is None
+           else "bubblewrap is installed but cannot create namespaces here (user namespaces disabled?)")
+    raise SandboxUnavailable(
+        f"Refusing to grade: {why}, so student code would run with your rights and could read the "
+        "solutions and rewrite grades. Install it (Debian/Ubuntu: apt-get install bubblewrap; Fedora: "
+        "dnf install bubblewrap), or pass --unsafe to grade without a sandbox at your own risk.")
+
+
+def build_library(dest: Path, judge_socket: str) -> None:
+    """The Python packages a graded notebook may import: no reference solution among them."""
+    files = {
+        "grader/__init__.py": None,
+        "grader/visible.py": GRADER / "visible.py",
+        "grader/wire.py": GRADER / "wire.py",
+        "grader/checks/__init__.py": GRADER / "sandbox" / "client.py",
+        "grader/checks/framework.py": GRADER / "checks" / "framework.py",
+        "grader/sandbox/__init__.py": None,
+        "grader/sandbox/protocol.py": GRADER / "sandbox" / "protocol.py",
+    }
+    for relative, source in files.items():
+        target = dest / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text("" if source is None else source.read_text())
+    (dest / "grader" / "checks" / "_judge.py").write_text(f"JUDGE_SOCKET = {judge_socket!r}\n")
+    shutil.copytree(ROOT / "data", dest / "data", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    for path in [dest, *dest.rglob("*")]:  # readable by the sandbox's user, whatever the umask
+        path.chmod(0o755 if path.is_dir() else 0o644)
+
+
+@dataclass
+class Sandbox:
+    """The sandbox of one notebook: its folders on the host, how to start its kernel, how to stop it."""
+
+    limits: Limits = field(default_factory=Limits)
+    isolated: bool = True  # False: --unsafe, a plain process
+    root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="rnn-grade-")))
+    processes: list = field(default_factory=list)
+
+    def __post_init__(self):
+        self.runtime = self.root / "kernel"  # connection file and the kernel's sockets
+        self.judge_dir = self.root / "judge"
+        self.library = self.root / "library"
+        self.home = self.root / "home"  # the kernel's working directory without isolation
+        for folder in (self.runtime, self.judge_dir, self.library, self.home):
+            folder.mkdir(parents=True, exist_ok=True)
+        self.root.chmod(0o755)
+        for folder in (self.runtime, self.home):
+            give_to_sandbox(folder)
+        build_library(self.library, self.judge_socket_inside)
+
+    @property
+    def judge_socket(self) -> Path:
+        return self.judge_dir / "judge.sock"
+
+    @property
+    def judge_socket_inside(self) -> str:
+        return f"{JUDGE_INSIDE}/judge.sock" if self.isolated else str(self.judge_socket)
+
+    def env(self) -> dict[str, str]:
+        """The kernel's whole environment: nothing from the grader's, nothing that says 'graded'."""
+        venv_bin = str(Path(sys.executable).parent)
+        return {
+            "PATH": f"{venv_bin}:/usr/local/bin:/usr/bin:/bin",
+            "HOME": HOME_INSIDE if self.isolated else str(self.home),
+            "PYTHONPATH": LIBRARY_INSIDE if self.isolated else str(self.library),
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "MPLBACKEND": "Agg",
+            "LANG": "C.UTF-8",
+            "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+        }
+
+    def wrap(self, argv: list[str]) -> list[str]:
+        """The command that starts ``argv`` (the kernel) inside the sandbox, under the limits."""
+        # stdout and stderr of the kernel process itself go nowhere: the notebook's output travels
+        # on the kernel's sockets, where the grader caps it.
+        quiet = ["sh", "-c", 'exec "$@" </dev/null >/dev/null 2>&1', "sh"]
+        limited = [*quiet, *(self.limits.prlimit() if shutil.which("prlimit") else []), *argv]
+        if not self.isolated:
+            return limited
+        drop = []
+        if os.geteuid() == 0:
+            drop = ["setpriv", f"--reuid={SANDBOX_UID}", f"--regid={SANDBOX_UID}", "--clear-groups",
+                    "--inh-caps=-all", "--bounding-set=-all", "--"]
+        return [bubblewrap(), *self.bwrap_arguments(), "--", *drop, *limited]
+
+    def bwrap_arguments(self) -> list[str]:
+        args = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try",
+                "--hostname", "sandbox", "--die-with-parent", "--new-session", "--clearenv"]
+        if os.geteuid() == 0:
+            # A user namespace would map the sandbox's user to root outside, which the kernel exempts
+            # from the process limit. Keep the mounts root's, and run the kernel as SANDBOX_UID.
+            args += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+        else:
+            args += ["--unshare-user", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID)]
+        for name, value in self.env().items():
+            args += ["--setenv", name, value]
+        for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/usr", "/etc"):
+            if os.path.islink(top):
+                args += ["--symlink", os.readlink(top), top]
+            elif os.path.isdir(top):
+                args += ["--ro-bind", top, top]
+        for prefix in sorted({sys.base_prefix, sys.prefix}):
+            args += [*self.parents(prefix), "--ro-bind", prefix, prefix]
+        args += ["--proc", "/proc", "--dev", "/dev",
+                 "--perms", "1777", "--size", str(self.limits.home_bytes), "--tmpfs", "/tmp",
+                 *self.parents(HOME_INSIDE),
+                 "--perms", "0777", "--size", str(self.limits.home_bytes), "--tmpfs", HOME_INSIDE,
+                 "--ro-bind-try", "/sys/devices/system/cpu", "/sys/devices/system/cpu",
+                 *self.parents(LIBRARY_INSIDE), "--ro-bind", str(self.library), LIBRARY_INSIDE,
+                 *self.parents(JUDGE_INSIDE), "--ro-bind", str(self.judge_dir), JUDGE_INSIDE,
+                 *self.parents(self.runtime), "--bind", str(self.runtime), str(self.runtime)]
+        keras_cache = Path.home() / ".keras" / "datasets"
+        if keras_cache.is_dir():  # data sets downloaded before: read-only, there is no network
+            inside = f"{HOME_INSIDE}/.keras/datasets"
+            args += [*self.parents(inside)[4:], "--ro-bind", str(keras_cache), inside]  # below the home
+        return args + ["--chdir", HOME_INSIDE]
+
+    @staticmethod
+    def parents(path) -> list[str]:
+        """Create the folders above a mount point traversable (bubblewrap would copy /root's 0700)."""
+        args = []
+        for parent in reversed(Path(path).parents[:-1]):
+            if str(parent) != "/tmp":  # already a tmpfs of its own
+                args += ["--perms", "0755", "--dir", str(parent)]
+        return args
+
+    @property
+    def host_cwd(self) -> Path:
+        return self.runtime if self.isolated else self.home
+
+    def kill(self) -> None:
+        """Stop the kernel and everything it started (the sandbox's whole process tree)."""
+        for process in self.processes:
+            if process.poll() is None:
+                try:
+                    os.killpg(process.pid, signal.SIGKILL)  # bubblewrap leads its own process group
+                except (ProcessLookupError, PermissionError):
+                    process.kill()
+                process.wait()
+
+    def remove(self) -> None:
+        self.kill()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def describe(self) -> str:
+        return shlex.join(self.wrap(["python", "-m", "ipykernel_launcher"]))
