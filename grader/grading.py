@@ -115,14 +115,17 @@ def course_secret(work: Path) -> Path:
     return path
 
 
-def load_result(results: Path, student_id: str, expected: str | None) -> dict | None:
-    """A stored result, when it is complete and its fingerprint is ``expected``."""
+def load_result(results: Path, student_id: str, expected: str, graded_only: bool = False) -> dict | None:
+    """A stored result whose fingerprint is ``expected``; with ``graded_only``, not one whose grading
+    itself failed (a rerun tries those again)."""
     path = results / f"{student_id}.json"
     try:
         stored = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
-    return stored if expected is None or stored.get("fingerprint") == expected else None
+    if stored.get("fingerprint") != expected or (graded_only and not stored.get("ok")):
+        return None
+    return stored
 
 
 def worker_env() -> dict:
@@ -233,7 +236,7 @@ def grade_class(submissions_path: Path, out_dir: Path, jobs: int | None = None,
         if sub.notebook is None:
             continue
         mark = marks[(sub.student_id, sub.assignment_id)] = fingerprint(sub)
-        if load_result(work / "results" / sub.assignment_id, sub.student_id, mark) is None:
+        if load_result(work / "results" / sub.assignment_id, sub.student_id, mark, graded_only=True) is None:
             todo[sub.assignment_id].append(sub)
     readable = len(marks)
     waiting = sum(len(v) for v in todo.values())

@@ -76,6 +76,10 @@ def nbgrader_config(root: Path, source: Path = SOLUTIONS, release: Path | None =
     c.SandboxedExecute.timeout = cell_timeout
     c.SandboxedExecute.allow_errors = True
     c.SandboxedExecute.interrupt_on_timeout = True
+    # After a cell's reply, its queued output may take a while to drain (a notebook that floods its
+    # output); missing the tail of it must not fail the whole notebook, as nbgrader's default does.
+    c.SandboxedExecute.iopub_timeout = 10
+    c.SandboxedExecute.raise_on_iopub_timeout = False
     c.GenerateFeedback.preprocessors = [ShowVerdicts, *_feedback_steps()]
     return c
 

@@ -81,14 +81,20 @@ def test_wrong_answer_gets_the_specific_message(graded):
     assert float(rows[0]["score"]) == 0 and "the first state is taken instead of the last" in rows[0]["message"]
 
 
-def test_broken_submissions_get_zero_and_a_reason(graded):
+def test_broken_submissions_get_what_was_verified_and_a_reason(graded):
+    """dave's 01 is not JSON; his other notebooks kill their kernel right after the first hidden check."""
     _, _, grades, problems = graded
     for assignment_id in ASSIGNMENTS:
-        assert grades[("dave", assignment_id)][0] == 0
-        message = next(p["message"] for p in problems
-                       if p["student_id"] == "dave" and p["assignment"] == assignment_id)
-        expected = "not valid JSON" if assignment_id == "01_rnn_forward" else "kernel died"
-        assert expected in message
+        rows = [p for p in problems if p["student_id"] == "dave" and p["assignment"] == assignment_id]
+        if assignment_id == "01_rnn_forward":
+            assert grades[("dave", assignment_id)][0] == 0 and "not valid JSON" in rows[0]["message"]
+            continue
+        assert rows[0]["status"] == "passed" and float(rows[0]["score"]) > 0
+        assert all(float(p["score"]) == 0 and "kernel died" in p["message"] for p in rows[1:])
+
+
+def test_honest_notebooks_are_never_suspected_of_tampering(graded):
+    assert [p for p in graded[3] if p["status"] == "suspected tampering"] == []
 
 
 def test_feedback_and_summary(graded):

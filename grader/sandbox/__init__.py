@@ -34,7 +34,7 @@ ROOT = GRADER.parent
 HOME_INSIDE = "/home/student"
 LIBRARY_INSIDE = "/opt/rnn-course"
 JUDGE_INSIDE = "/run/rnn-course"
-SANDBOX_UID = 64123  # the kernel's user when the grader runs as root (no account needs to exist)
+UID_BASE = 100_000  # see sandbox_uid; no account needs to exist
 MiB, GiB = 2**20, 2**30
 
 
@@ -58,10 +58,20 @@ class Limits:
                 "--core=0", "--"]
 
 
+def sandbox_uid() -> int:
+    """The kernel's user when the grader runs as root: one per grading process.
+
+    The kernel counts the process limit per user, so two notebooks graded at the same time must not
+    share a user: one notebook's fork bomb would starve the other. A grading process runs one
+    sandbox at a time, and process ids are unique among running processes.
+    """
+    return UID_BASE + os.getpid()
+
+
 def give_to_sandbox(path: Path) -> None:
-    """Let the sandbox's user own ``path`` (when the grader runs as root, that user is SANDBOX_UID)."""
+    """Let the sandbox's user own ``path`` (when the grader runs as root, see sandbox_uid)."""
     if os.geteuid() == 0 and bubblewrap():
-        os.chown(path, SANDBOX_UID, SANDBOX_UID)
+        os.chown(path, sandbox_uid(), sandbox_uid())
 
 
 class SandboxUnavailable(RuntimeError):
@@ -164,7 +174,7 @@ class Sandbox:
             return limited
         drop = []
         if os.geteuid() == 0:
-            drop = ["setpriv", f"--reuid={SANDBOX_UID}", f"--regid={SANDBOX_UID}", "--clear-groups",
+            drop = ["setpriv", f"--reuid={sandbox_uid()}", f"--regid={sandbox_uid()}", "--clear-groups",
                     "--inh-caps=-all", "--bounding-set=-all", "--"]
         return [bubblewrap(), *self.bwrap_arguments(), "--", *drop, *limited]
 
@@ -173,10 +183,10 @@ class Sandbox:
                 "--hostname", "sandbox", "--die-with-parent", "--new-session", "--clearenv"]
         if os.geteuid() == 0:
             # A user namespace would map the sandbox's user to root outside, which the kernel exempts
-            # from the process limit. Keep the mounts root's, and run the kernel as SANDBOX_UID.
+            # from the process limit. Keep the mounts root's, and run the kernel as sandbox_uid().
             args += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
         else:
-            args += ["--unshare-user", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID)]
+            args += ["--unshare-user", "--uid", "1000", "--gid", "1000"]  # a user namespace of its own
         for name, value in self.env().items():
             args += ["--setenv", name, value]
         for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/usr", "/etc"):
@@ -197,7 +207,7 @@ class Sandbox:
         keras_cache = Path.home() / ".keras" / "datasets"
         if keras_cache.is_dir():  # data sets downloaded before: read-only, there is no network
             inside = f"{HOME_INSIDE}/.keras/datasets"
-            args += [*self.parents(inside)[4:], "--ro-bind", str(keras_cache), inside]  # below the home
+            args += [*self.parents(inside)[8:], "--ro-bind", str(keras_cache), inside]  # below the home tmpfs
         return args + ["--chdir", HOME_INSIDE]
 
     @staticmethod

@@ -23,7 +23,7 @@ from nbgrader.preprocessors import Execute
 from . import Sandbox, give_to_sandbox
 
 _active: Sandbox | None = None
-MESSAGE_LIMIT = 64 * 2**20  # bytes in one kernel message; a larger one is dropped by ZeroMQ
+MESSAGE_LIMIT = 256 * 2**20  # bytes in one kernel message; a larger one is dropped by ZeroMQ
 
 
 def activate(sandbox: Sandbox | None) -> None:
@@ -79,6 +79,8 @@ class SandboxedExecute(Execute):
         return super().preprocess(nb, resources, km)
 
     def output(self, outs, msg, display_id, cell_index):
+        if msg.get("msg_type") == "error":  # errors decide scores in nbgrader: always kept
+            return super().output(outs, msg, display_id, cell_index)
         limit = active().limits.output_bytes
         size = len(json.dumps(msg.get("content", {})))
         if self.output_bytes > limit:

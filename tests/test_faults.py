@@ -1,0 +1,186 @@
+"""Faults: notebooks that break, hang, or flood; a grading run killed half-way.
+
+Each faulty student answers both problems of the fixture course correctly and breaks things after
+the first problem's hidden check: the first problem's points (2) are then verified before the
+fault, and the batch must finish with a row for everyone. The graded class runs with short time
+limits, so that hanging notebooks are stopped quickly.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from grader.checks import get_problem
+from tests.fixtures.make_course import ASSIGNMENT, build
+from tests.test_pipeline import read_csv, submit
+
+LIMITS = {"cell_seconds": 10, "notebook_seconds": 60}
+FAULTS = {  # the cell inserted after the first hidden check
+    "kernel_exit": "import os\nos._exit(1)",
+    "segfault": "import ctypes\nctypes.string_at(0)",
+    "infinite_loop": "while True:\n    pass",
+    "unstoppable_loop": "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass",
+    "memory_bomb": "blocks = [bytearray(2**30) for _ in range(100)]",
+    "fork_bomb": "import os\nwhile True:\n    os.fork()",
+    "output_flood": "for _ in range(40):\n    print('x' * 2 * 10**6)",
+    "not_utf8_output": "import sys\nsys.stdout.buffer.write(b'\\xff\\xfe\\x80 raw bytes\\n')\nprint('\\udcff')",
+}
+EXPECTED = {  # (rnn_step_forward, softmax): what can be verified
+    "kernel_exit": (2, 0), "segfault": (2, 0), "unstoppable_loop": (2, 0),
+    "infinite_loop": (2, 1), "memory_bomb": (2, 1), "output_flood": (2, 1), "not_utf8_output": (2, 1),
+    "edited_tests": (0, 0), "deleted_test": (2, 0), "invalid_json": (0, 0), "not_utf8_file": (0, 0),
+}
+
+
+def grade(solutions: Path, subs: Path, out: Path, **popen) -> subprocess.Popen:
+    code = ("import sys; from grader.grading import grade_class; "
+            f"grade_class(sys.argv[1], sys.argv[2], limits={LIMITS!r})")
+    env = dict(os.environ, RNN_COURSE_SOLUTIONS=str(solutions))
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env["PATH"]])
+    return subprocess.Popen([sys.executable, "-c", code, str(subs), str(out)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
+
+
+def copy(nb):
+    return nbformat.from_dict(json.loads(json.dumps(nb)))
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    root = tmp_path_factory.mktemp("faults")
+    solutions = build(root)
+    return root, solutions, nbformat.read(str(solutions / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"), as_version=4)
+
+
+@pytest.fixture(scope="module")
+def graded(course):
+    root, solutions, solved = course
+    subs, out = root / "submissions", root / "out"
+    for name, code in FAULTS.items():
+        nb = copy(solved)
+        nb.cells.insert(5, nbformat.v4.new_code_cell(code))
+        submit(subs, name, nb)
+    edited = copy(solved)
+    edited.cells[2].source = "import numpy as np\ndef rnn_step_forward(*args):\n    return 0"
+    edited.cells[4].source = "print('rnn_step_forward: all hidden cases passed.')"  # the hidden test, rewritten
+    edited.cells[6].source = "def softmax(z):\n    return z"
+    edited.cells[7].source = ""
+    submit(subs, "edited_tests", edited)
+    deleted = copy(solved)
+    del deleted.cells[7]  # the hidden test of softmax
+    submit(subs, "deleted_test", deleted)
+    text = nbformat.writes(solved)
+    submit(subs, "invalid_json", text[: len(text) // 3])
+    submit(subs, "not_utf8_file", b"\xff\xfe{ \x80 }")
+    started = time.monotonic()
+    process = grade(solutions, subs, out)
+    stdout, stderr = process.communicate(timeout=900)
+    return process.returncode, stderr, out, time.monotonic() - started
+
+
+def scores(out: Path) -> dict[str, tuple]:
+    table = {}
+    for row in read_csv(out / "problems.csv"):
+        table.setdefault(row["student_id"], []).append(float(row["score"]))
+    return {student: tuple(values) for student, values in table.items()}
+
+
+def test_the_batch_completes_with_a_row_for_everyone(graded):
+    returncode, stderr, out, seconds = graded
+    assert returncode == 0, stderr
+    assert set(scores(out)) == set(EXPECTED) | {"fork_bomb"}
+    assert all(len(values) == 2 for values in scores(out).values())
+    assert {r["student_id"] for r in read_csv(out / "grades.csv")} == set(scores(out))
+
+
+@pytest.mark.parametrize("student", sorted(EXPECTED))
+def test_what_can_be_verified_is_scored(graded, student):
+    assert scores(graded[2])[student] == EXPECTED[student]
+
+
+def test_a_fork_bomb_costs_only_what_follows_it(graded):
+    assert scores(graded[2])["fork_bomb"][0] == 2
+
+
+def test_each_fault_has_a_clear_message(graded):
+    out = graded[2]
+    by_student = {}
+    for row in read_csv(out / "problems.csv"):
+        by_student.setdefault(row["student_id"], []).append(row["message"])
+    assert "kernel died" in by_student["kernel_exit"][1] and "kernel died" in by_student["segfault"][1]
+    assert "not valid JSON" in by_student["invalid_json"][0] and "not UTF-8" in by_student["not_utf8_file"][0]
+    assert "never ran" in by_student["deleted_test"][1]
+
+
+def test_output_is_capped(graded):
+    notebook = (graded[2] / ".nbgrader" / ASSIGNMENT / "autograded" / "output_flood" / ASSIGNMENT
+                / f"{ASSIGNMENT}.ipynb")
+    assert notebook.stat().st_size < 40 * 2**20
+    assert "dropped the rest of this notebook's output" in notebook.read_text()
+
+
+# ------------------------------------------------------------------------------ killed and resumed
+
+
+@pytest.fixture(scope="module")
+def small_class(course):
+    root, solutions, solved = course
+    subs = root / "small"
+    wrong = copy(solved)
+    wrong.cells[6].source = "def softmax(z):\n    return z"
+    for student in ("ann", "ben", "cid"):
+        submit(subs, student, solved)
+    submit(subs, "dan", wrong)
+    return solutions, subs
+
+
+def test_killed_half_way_then_resumed_gives_the_same_grades(small_class, tmp_path):
+    solutions, subs = small_class
+    out = tmp_path / "out"
+    process = grade(solutions, subs, out)
+    results = out / ".nbgrader" / "results" / ASSIGNMENT
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and len(list(results.glob("*.json"))) < 1:
+        time.sleep(0.2)
+    process.send_signal(signal.SIGKILL)  # the grading run only: its workers must follow it
+    process.wait()
+    done_before = len(list(results.glob("*.json")))
+    assert 1 <= done_before < 4
+    time.sleep(1)
+    assert subprocess.run(["pgrep", "-f", f"grader.nbgrader_backend {out}"], capture_output=True).stdout == b""
+
+    resumed = grade(solutions, subs, out)
+    _, stderr = resumed.communicate(timeout=600)
+    assert resumed.returncode == 0, stderr
+    assert f"({done_before} already graded in an earlier run)" in stderr
+
+    fresh = grade(solutions, subs, tmp_path / "fresh")
+    fresh.communicate(timeout=600)
+    assert read_csv(out / "grades.csv") == read_csv(tmp_path / "fresh" / "grades.csv")
+    assert {r["student_id"]: r["score"] for r in read_csv(out / "grades.csv")} == \
+        {"ann": "3", "ben": "3", "cid": "3", "dan": "2"}
+
+    before = (out / "problems.csv").read_bytes()
+    again = grade(solutions, subs, out)  # idempotent: nothing to do, the same reports
+    _, stderr = again.communicate(timeout=600)
+    assert "(4 already graded in an earlier run)" in stderr
+    assert (out / "problems.csv").read_bytes() == before
+
+
+def test_the_course_secret_fixes_the_inputs(small_class, tmp_path):
+    """Same secret, same student and problem: the same cases; so a rerun judges the same inputs."""
+    from grader.checks.framework import Session
+    from grader.sandbox.judge import seed_for
+
+    problem = get_problem("softmax")
+    one = Session(problem, seed_for(b"secret", "ann", ASSIGNMENT, "softmax")).request()
+    two = Session(problem, seed_for(b"secret", "ann", ASSIGNMENT, "softmax")).request()
+    other = Session(problem, seed_for(b"secret", "ben", ASSIGNMENT, "softmax")).request()
+    assert one == two and one != other

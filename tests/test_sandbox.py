@@ -1,0 +1,150 @@
+"""The sandbox on its own: what student code inside it can see, reach and use.
+
+Each test runs a short Python program through ``Sandbox.wrap``, as the grader starts a kernel.
+They need bubblewrap (``.ci/run`` installs it); without it they fail rather than skip, because a
+grader that cannot sandbox must not look tested.
+"""
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from grader.paths import ROOT
+from grader.sandbox import Limits, Sandbox, SandboxUnavailable, bubblewrap, require_sandbox
+
+
+@pytest.fixture
+def sandbox():
+    box = Sandbox(limits=Limits(memory_bytes=2 * 2**30, processes=64, file_bytes=2**20, cpu_seconds=20))
+    yield box
+    box.remove()
+
+
+def run_inside(box: Sandbox, code: str, timeout: float = 60) -> dict:
+    """Run ``code`` in the sandbox; it must print one JSON line, which is returned."""
+    command = box.wrap([sys.executable, "-c", code])
+    command[command.index("sh") + 2] = 'exec "$@"'  # keep stdout, which the kernel's wrapper drops
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)
+    box.processes.append(process)
+    out, err = process.communicate(timeout=timeout)
+    assert out.strip(), err
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def test_bubblewrap_is_installed_and_works():
+    assert bubblewrap(), "install bubblewrap (apt-get install bubblewrap): the grader refuses to run without it"
+
+
+def test_the_course_and_the_grader_are_not_there(sandbox, tmp_path):
+    other = Sandbox()  # another student's sandbox, at the same time
+    secret = tmp_path / "gradebook.db"
+    secret.write_text("grades")
+    paths = [ROOT / "solutions", ROOT / "grader" / "checks" / "rnn_forward.py", ROOT / "examples", secret,
+             other.root, other.judge_dir, Path.home() / ".ssh", sandbox.root / "library"]
+    names = [str(p) for p in paths]
+    seen = run_inside(sandbox, f"import json, os; print(json.dumps([os.path.exists(p) for p in {names!r}]))")
+    other.remove()
+    assert not any(seen), dict(zip(map(str, paths), seen))
+
+
+def test_the_library_has_no_reference_solution(sandbox):
+    found = run_inside(sandbox, """
+import json, os, importlib.util
+names = ["grader.checks.rnn_forward", "grader.checks.lstm_backward", "grader.checks.keras_comparison",
+         "grader.grading", "grader.nbgrader_backend"]
+files = [os.path.join(d, f) for d, _, fs in os.walk("/opt/rnn-course") for f in fs]
+print(json.dumps({"modules": [importlib.util.find_spec(n) is not None for n in names],
+                  "files": files, "refs": [f for f in files if "ref_" in open(f).read()]}))""")
+    assert not any(found["modules"])
+    assert found["refs"] == []
+    assert any(f.endswith("grader/checks/__init__.py") for f in found["files"])
+
+
+def test_only_scratch_space_is_writable(sandbox):
+    result = run_inside(sandbox, """
+import json, os
+def writable(path):
+    try:
+        with open(os.path.join(path, "probe"), "w") as f: f.write("x")
+        return True
+    except OSError:
+        return False
+print(json.dumps({p: writable(p) for p in ["/home/student", "/tmp", "/opt/rnn-course", "/run/rnn-course",
+                                           "/usr", "/etc", %r]}))""" % sys.prefix)
+    assert result == {"/home/student": True, "/tmp": True, "/opt/rnn-course": False, "/run/rnn-course": False,
+                      "/usr": False, "/etc": False, sys.prefix: False}
+
+
+def test_no_network(sandbox):
+    result = run_inside(sandbox, """
+import json, socket
+try:
+    socket.create_connection(("1.1.1.1", 53), timeout=3)
+    reached = True
+except OSError:
+    reached = False
+print(json.dumps({"reached": reached, "interfaces": [name for _, name in socket.if_nameindex()]}))""")
+    assert result == {"reached": False, "interfaces": ["lo"]}
+
+
+def test_the_environment_says_nothing_about_grading(sandbox):
+    env = run_inside(sandbox, "import json, os; print(json.dumps(dict(os.environ)))")
+    assert not [k for k in env if k.startswith(("NBGRADER", "RNN_COURSE", "JPY", "PYTEST"))]
+    assert env["HOME"] == "/home/student" and env["PYTHONPATH"] == "/opt/rnn-course"
+
+
+def test_limits_apply(sandbox):
+    result = run_inside(sandbox, """
+import json, os, time
+out = {}
+try:
+    bytearray(3 * 2**30)
+    out["memory"] = "allocated"
+except MemoryError:
+    out["memory"] = "refused"
+children = 0
+try:
+    for _ in range(500):
+        if os.fork() == 0:
+            time.sleep(5)
+            os._exit(0)
+        children += 1
+except OSError:
+    pass
+out["children"] = children
+try:
+    with open("/tmp/big", "wb") as f:
+        f.write(b"x" * (4 * 2**20))
+    out["file"] = "written"
+except OSError:
+    out["file"] = "refused"
+print(json.dumps(out))""")
+    assert result["memory"] == "refused" and result["file"] == "refused"
+    assert result["children"] < 64
+
+
+def test_nothing_outlives_the_sandbox(sandbox, tmp_path):
+    marker = f"sleeper-{time.time_ns()}"
+    run_inside(sandbox, f"""
+import json, subprocess, sys
+subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)", "{marker}"], start_new_session=True,
+                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+print(json.dumps("spawned"))""")
+    sandbox.kill()
+    time.sleep(0.5)
+    alive = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True).stdout.split()
+    assert alive == []
+
+
+def test_grading_without_a_sandbox_is_refused_unless_unsafe(monkeypatch):
+    import grader.sandbox as sb
+
+    monkeypatch.setattr(sb, "bubblewrap", lambda: None)
+    with pytest.raises(SandboxUnavailable, match="--unsafe"):
+        require_sandbox(unsafe=False)
+    require_sandbox(unsafe=True)  # the instructor's explicit choice
