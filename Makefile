@@ -11,7 +11,7 @@ RUN    := PATH="$(BIN):$$PATH" $(BIN)/python
 JOBS   ?= 2
 RUNS   ?= 3
 
-.PHONY: env grade release demo test lint lab bench sample-class constraints clean
+.PHONY: env grade release demo test lint lab bench bench-verify sample-class constraints clean
 
 env: $(STAMP)
 
@@ -43,6 +43,11 @@ lab: env
 
 bench: env
 	$(RUN) bench/bench.py --runs $(RUNS)
+	$(RUN) bench/verification.py
+
+# Plain nbgrader autograde against sandboxed, verified grading of the sample class (about 10 min).
+bench-verify: env
+	$(RUN) bench/verification.py
 
 # Regenerate examples/submissions from solutions/ and notebooks/ (golden files: only on purpose).
 sample-class: env
