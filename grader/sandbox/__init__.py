@@ -194,13 +194,14 @@ class Sandbox:
                 args += ["--symlink", os.readlink(top), top]
             elif os.path.isdir(top):
                 args += ["--ro-bind", top, top]
-        for prefix in sorted({sys.base_prefix, sys.prefix}):
-            args += [*self.parents(prefix), "--ro-bind", prefix, prefix]
+        # the tmpfs first: Python or the venv may live below /tmp, and their mounts must stay on top
         args += ["--proc", "/proc", "--dev", "/dev",
                  "--perms", "1777", "--size", str(self.limits.home_bytes), "--tmpfs", "/tmp",
                  *self.parents(HOME_INSIDE),
-                 "--perms", "0777", "--size", str(self.limits.home_bytes), "--tmpfs", HOME_INSIDE,
-                 "--ro-bind-try", "/sys/devices/system/cpu", "/sys/devices/system/cpu",
+                 "--perms", "0777", "--size", str(self.limits.home_bytes), "--tmpfs", HOME_INSIDE]
+        for prefix in sorted({sys.base_prefix, sys.prefix}):
+            args += [*self.parents(prefix), "--ro-bind", prefix, prefix]
+        args += ["--ro-bind-try", "/sys/devices/system/cpu", "/sys/devices/system/cpu",
                  *self.parents(LIBRARY_INSIDE), "--ro-bind", str(self.library), LIBRARY_INSIDE,
                  *self.parents(JUDGE_INSIDE), "--ro-bind", str(self.judge_dir), JUDGE_INSIDE,
                  *self.parents(self.runtime), "--bind", str(self.runtime), str(self.runtime)]
