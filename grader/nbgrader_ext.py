@@ -1,4 +1,4 @@
-"""Small extensions to nbgrader's autograde pipeline."""
+"""Small extensions to nbgrader's autograde and feedback pipelines."""
 
 import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor

@@ -2,6 +2,10 @@
 
 A sprint ``NN_topic`` has its module ``grader.checks.topic`` with a list ``PROBLEMS``. The hidden test
 cell of a problem only says ``check("problem_name", the_function)``.
+
+This ``check`` runs the whole check in one process (the self-check, the tests, a notebook run by
+hand). While a notebook is graded, its kernel imports ``grader/sandbox/client.py`` under this name
+instead: the same call, answered by the grader's judge outside the sandbox.
 """
 
 from __future__ import annotations
