@@ -97,11 +97,11 @@ def make_api(config: Config):
     return NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
 
 
+KERNEL_DIED = ("the kernel died while the notebook ran (os._exit, a crash, out of memory, or the notebook "
+               "ran longer than the grader allows and was stopped)")
 KNOWN_FAILURES = {  # text in nbgrader's log -> what it means for the student
-    "DeadKernelError": "the kernel died while the notebook ran (os._exit, a crash, out of memory, or the "
-                       "notebook ran longer than the grader allows and was stopped)",
-    "Kernel died": "the kernel died while the notebook ran (os._exit, a crash, out of memory, or the "
-                   "notebook ran longer than the grader allows and was stopped)",
+    "DeadKernelError": KERNEL_DIED,
+    "Kernel died": KERNEL_DIED,
     "CellTimeoutError": "a cell ran longer than the grader allows and was stopped",
     "NotJSONError": "the notebook is not valid JSON",
 }

@@ -19,7 +19,6 @@ then runs as a plain process with the same clean environment, library and limits
 from __future__ import annotations
 
 import os
-import shlex
 import shutil
 import signal
 import subprocess
@@ -237,6 +236,3 @@ class Sandbox:
     def remove(self) -> None:
         self.kill()
         shutil.rmtree(self.root, ignore_errors=True)
-
-    def describe(self) -> str:
-        return shlex.join(self.wrap(["python", "-m", "ipykernel_launcher"]))
