@@ -136,9 +136,25 @@ subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)", "{marker
                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 print(json.dumps("spawned"))""")
     sandbox.kill()
-    time.sleep(0.5)
-    alive = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True).stdout.split()
-    assert alive == []
+    assert running(marker) == []
+
+
+def test_a_fork_bomb_is_gone_when_kill_returns(sandbox):
+    """The next notebook runs as the same user: a bomb's leftovers would eat its process limit."""
+    marker = f"bomb-{time.time_ns()}"
+    bomb = subprocess.Popen(sandbox.wrap([sys.executable, "-c", "import os\nwhile True:\n    os.fork()", marker]),
+                            start_new_session=True)
+    sandbox.processes.append(bomb)
+    deadline = time.monotonic() + 60
+    while len(running(marker)) < 32 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(running(marker)) >= 32, "the bomb never went off"
+    sandbox.kill()
+    assert running(marker) == []
+
+
+def running(marker: str) -> list[str]:
+    return subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True).stdout.split()
 
 
 def test_grading_without_a_sandbox_is_refused_unless_unsafe(monkeypatch):

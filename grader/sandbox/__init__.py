@@ -18,12 +18,14 @@ then runs as a plain process with the same clean environment, library and limits
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -71,6 +73,31 @@ def give_to_sandbox(path: Path) -> None:
     """Let the sandbox's user own ``path`` (when the grader runs as root, see sandbox_uid)."""
     if os.geteuid() == 0 and bubblewrap():
         os.chown(path, sandbox_uid(), sandbox_uid())
+
+
+def inner_namespace(pid: int) -> str | None:
+    """The pid namespace of bubblewrap's child (the sandbox's init), e.g. 'pid:[4026532301]'."""
+    try:
+        child = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()[0]
+        return os.readlink(f"/proc/{child}/ns/pid")
+    except (OSError, IndexError):
+        return None
+
+
+def survivors(namespaces: set[str], uid: int | None) -> list[int]:
+    """Processes still in one of ``namespaces``, or (when not None) still running as ``uid``."""
+    found = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            if uid is not None and entry.stat().st_uid == uid:
+                found.append(int(entry.name))
+            elif namespaces and os.readlink(f"/proc/{entry.name}/ns/pid") in namespaces:
+                found.append(int(entry.name))
+        except OSError:  # gone meanwhile
+            continue
+    return found
 
 
 class SandboxUnavailable(RuntimeError):
@@ -223,8 +250,15 @@ class Sandbox:
     def host_cwd(self) -> Path:
         return self.runtime if self.isolated else self.home
 
-    def kill(self) -> None:
-        """Stop the kernel and everything it started (the sandbox's whole process tree)."""
+    def kill(self, timeout: float = 60) -> None:
+        """Stop the kernel and everything it started, and return only once all of it is gone.
+
+        Killing bubblewrap takes its pid namespace down with it, but the kernel reaps the processes
+        inside asynchronously: a fork bomb's thousand processes can take seconds under load, and
+        while they last they count against the process limit of the next notebook, which runs as
+        the same user. So wait for them, killing any that linger.
+        """
+        namespaces = {ns for process in self.processes if (ns := inner_namespace(process.pid))}
         for process in self.processes:
             if process.poll() is None:
                 try:
@@ -232,6 +266,15 @@ class Sandbox:
                 except (ProcessLookupError, PermissionError):
                     process.kill()
                 process.wait()
+        if not self.isolated:
+            return
+        uid = sandbox_uid() if os.geteuid() == 0 else None
+        deadline = time.monotonic() + timeout
+        while (left := survivors(namespaces, uid)) and time.monotonic() < deadline:
+            for pid in left:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, signal.SIGKILL)
+            time.sleep(0.05)
 
     def remove(self) -> None:
         self.kill()
