@@ -73,8 +73,7 @@ def nbgrader_config(root: Path, source: Path = SOLUTIONS, release: Path | None =
     steps[steps.index(Execute)] = SandboxedExecute
     steps.insert(steps.index(SaveAutoGrades), StderrIsNotFailure)
     c.Autograde.autograde_preprocessors = steps
-    c.SandboxedExecute.timeout = cell_timeout
-    c.SandboxedExecute.allow_errors = True
+    c.SandboxedExecute.timeout = cell_timeout  # nbgrader's Execute always allows errors: it goes on after one
     c.SandboxedExecute.interrupt_on_timeout = True
     # After a cell's reply, its queued output may take a while to drain (a notebook that floods its
     # output); missing the tail of it must not fail the whole notebook, as nbgrader's default does.
@@ -225,7 +224,7 @@ def grade_student(api, job: Job, student_id: str, graded: list, secret: bytes) -
     activate(sandbox)
     watchdog = threading.Timer(limits.notebook_seconds, sandbox.kill)
     judge = Judge(sandbox.judge_socket, problems, lambda name: seed_for(secret, student_id, assignment_id, name),
-                  answer_timeout=limits.cell_seconds + 30)
+                  answer_timeout=limits.cell_seconds + 30, give=sandbox.give)
     try:
         with judge:
             watchdog.start()
@@ -233,6 +232,7 @@ def grade_student(api, job: Job, student_id: str, graded: list, secret: bytes) -
                 autograded = api.autograde(assignment_id, student_id, force=True, create=True)
             finally:
                 watchdog.cancel()
+                watchdog.join()  # if it fired, its kill must be over before the next sandbox starts
                 sandbox.kill()  # nothing the notebook started outlives its grading
         verdicts = dict(judge.verdicts)
     finally:
@@ -246,6 +246,8 @@ def grade_student(api, job: Job, student_id: str, graded: list, secret: bytes) -
         cell_errors = cell_messages(nbformat.read(str(notebook_path), as_version=4))
     else:
         result["error"] = "nbgrader could not run the notebook to the end: " + short_error(autograded)
+        print(f"{student_id}: nbgrader autograde failed:\n{autograded.get('log') or ''}\n"
+              f"{autograded.get('error') or ''}", file=sys.stderr, flush=True)  # the worker's log
         if notebook_path.exists():
             cell_errors = cell_messages(nbformat.read(str(notebook_path), as_version=4))
     result["problems"] = problem_rows(graded, verdicts, in_notebook, cell_errors, result["error"])

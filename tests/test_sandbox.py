@@ -153,6 +153,24 @@ def test_a_fork_bomb_is_gone_when_kill_returns(sandbox):
     assert running(marker) == []
 
 
+def test_killing_one_sandbox_leaves_the_next_alone(sandbox):
+    """A late kill of a finished notebook (its watchdog firing) must not reach the next kernel."""
+    marker = f"next-{time.time_ns()}"
+    finished, following = sandbox, Sandbox()
+    try:
+        sleeper = subprocess.Popen(following.wrap([sys.executable, "-c", "import time; time.sleep(600)", marker]),
+                                   start_new_session=True)
+        following.processes.append(sleeper)
+        deadline = time.monotonic() + 30
+        while not running(marker) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        finished.kill()
+        assert running(marker) and sleeper.poll() is None
+    finally:
+        following.remove()
+    assert running(marker) == []
+
+
 def running(marker: str) -> list[str]:
     return subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True).stdout.split()
 

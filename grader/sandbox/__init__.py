@@ -19,12 +19,14 @@ then runs as a plain process with the same clean environment, library and limits
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from functools import cache
@@ -35,7 +37,7 @@ ROOT = GRADER.parent
 HOME_INSIDE = "/home/student"
 LIBRARY_INSIDE = "/opt/rnn-course"
 JUDGE_INSIDE = "/run/rnn-course"
-UID_BASE = 100_000  # see sandbox_uid; no account needs to exist
+UID_BASE = 100_000  # see new_sandbox_uid; no account needs to exist
 MiB, GiB = 2**20, 2**30
 
 
@@ -59,20 +61,18 @@ class Limits:
                 "--core=0", "--"]
 
 
-def sandbox_uid() -> int:
-    """The kernel's user when the grader runs as root: one per grading process.
+_sandboxes_made = itertools.count()
 
-    The kernel counts the process limit per user, so two notebooks graded at the same time must not
-    share a user: one notebook's fork bomb would starve the other. A grading process runs one
-    sandbox at a time, and process ids are unique among running processes.
+
+def new_sandbox_uid() -> int:
+    """The kernel's user when the grader runs as root: a new one for each sandbox.
+
+    Linux counts the process limit per user, so no two notebooks may share a user, whether graded
+    at the same time or one after the other: one notebook's fork bomb, or its remains while they
+    die, would starve the other. Process ids (below 2**22) are unique among running processes, and
+    a grading process runs one sandbox at a time, each gone before the next starts (Sandbox.kill).
     """
-    return UID_BASE + os.getpid()
-
-
-def give_to_sandbox(path: Path) -> None:
-    """Let the sandbox's user own ``path`` (when the grader runs as root, see sandbox_uid)."""
-    if os.geteuid() == 0 and bubblewrap():
-        os.chown(path, sandbox_uid(), sandbox_uid())
+    return UID_BASE + (os.getpid() << 8) + next(_sandboxes_made) % 256
 
 
 def inner_namespace(pid: int) -> str | None:
@@ -91,13 +91,22 @@ def survivors(namespaces: set[str], uid: int | None) -> list[int]:
         if not entry.name.isdigit():
             continue
         try:
-            if uid is not None and entry.stat().st_uid == uid:
+            if uid is not None and real_uid(entry.name) == uid:
                 found.append(int(entry.name))
             elif namespaces and os.readlink(f"/proc/{entry.name}/ns/pid") in namespaces:
                 found.append(int(entry.name))
         except OSError:  # gone meanwhile
             continue
     return found
+
+
+def real_uid(pid: str) -> int:
+    """The real user of a process (its /proc folder's owner can be root: see PR_SET_DUMPABLE)."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("Uid:"):
+                return int(line.split()[1])
+    return -1
 
 
 class SandboxUnavailable(RuntimeError):
@@ -158,6 +167,9 @@ class Sandbox:
     processes: list = field(default_factory=list)
 
     def __post_init__(self):
+        # the kernel's own user when the grader runs as root (None: it keeps the grader's user)
+        self.uid = new_sandbox_uid() if self.isolated and os.geteuid() == 0 and bubblewrap() else None
+        self.kill_lock = threading.Lock()  # the watchdog may kill while the grader does
         self.runtime = self.root / "kernel"  # connection file and the kernel's sockets
         self.judge_dir = self.root / "judge"
         self.library = self.root / "library"
@@ -166,8 +178,13 @@ class Sandbox:
             folder.mkdir(parents=True, exist_ok=True)
         self.root.chmod(0o755)
         for folder in (self.runtime, self.home):
-            give_to_sandbox(folder)
+            self.give(folder)
         build_library(self.library, self.judge_socket_inside)
+
+    def give(self, path: Path) -> None:
+        """Let the kernel's user own ``path`` on the host (when the grader runs as root)."""
+        if self.uid is not None:
+            os.chown(path, self.uid, self.uid)
 
     @property
     def judge_socket(self) -> Path:
@@ -199,17 +216,17 @@ class Sandbox:
         if not self.isolated:
             return limited
         drop = []
-        if os.geteuid() == 0:
-            drop = ["setpriv", f"--reuid={sandbox_uid()}", f"--regid={sandbox_uid()}", "--clear-groups",
+        if self.uid is not None:
+            drop = ["setpriv", f"--reuid={self.uid}", f"--regid={self.uid}", "--clear-groups",
                     "--inh-caps=-all", "--bounding-set=-all", "--"]
         return [bubblewrap(), *self.bwrap_arguments(), "--", *drop, *limited]
 
     def bwrap_arguments(self) -> list[str]:
         args = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try",
                 "--hostname", "sandbox", "--die-with-parent", "--new-session", "--clearenv"]
-        if os.geteuid() == 0:
+        if self.uid is not None:
             # A user namespace would map the sandbox's user to root outside, which the kernel exempts
-            # from the process limit. Keep the mounts root's, and run the kernel as sandbox_uid().
+            # from the process limit. Keep the mounts root's, and run the kernel as self.uid.
             args += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
         else:
             args += ["--unshare-user", "--uid", "1000", "--gid", "1000"]  # a user namespace of its own
@@ -258,6 +275,10 @@ class Sandbox:
         while they last they count against the process limit of the next notebook, which runs as
         the same user. So wait for them, killing any that linger.
         """
+        with self.kill_lock:
+            self._kill(timeout)
+
+    def _kill(self, timeout: float) -> None:
         namespaces = {ns for process in self.processes if (ns := inner_namespace(process.pid))}
         for process in self.processes:
             if process.poll() is None:
@@ -268,9 +289,8 @@ class Sandbox:
                 process.wait()
         if not self.isolated:
             return
-        uid = sandbox_uid() if os.geteuid() == 0 else None
         deadline = time.monotonic() + timeout
-        while (left := survivors(namespaces, uid)) and time.monotonic() < deadline:
+        while (left := survivors(namespaces, self.uid)) and time.monotonic() < deadline:
             for pid in left:
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.kill(pid, signal.SIGKILL)

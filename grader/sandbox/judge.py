@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Callable
 
 from ..checks.framework import ANSWER_LIMIT, Problem, Session, Verdict, judge_value
-from . import give_to_sandbox
 from .protocol import ProtocolError, recv_frame, send_frame
 
 NOT_FINISHED = ("the hidden check of {name} started but never received an answer: the cell was "
@@ -35,9 +34,10 @@ class Judge:
     """Serves one submission's checks on ``socket_path``; ``verdicts`` is the record, by problem."""
 
     def __init__(self, socket_path: Path, problems: dict[str, Problem], seed: Callable[[str], int],
-                 answer_timeout: float):
+                 answer_timeout: float, give: Callable[[Path], None] = lambda path: None):
         self.socket_path, self.problems, self.seed = Path(socket_path), problems, seed
         self.answer_timeout = answer_timeout
+        self.give = give  # lets the sandbox's user reach the socket (Sandbox.give)
         self.verdicts: dict[str, Verdict] = {}
         self.lock = threading.Lock()
         self.threads: list[threading.Thread] = []
@@ -48,7 +48,7 @@ class Judge:
         self.socket_path.unlink(missing_ok=True)
         self.server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.server.bind(str(self.socket_path))
-        give_to_sandbox(self.socket_path)
+        self.give(self.socket_path)
         self.server.listen(8)
         thread = threading.Thread(target=self._accept, name="judge", daemon=True)
         thread.start()

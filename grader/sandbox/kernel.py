@@ -20,7 +20,7 @@ from jupyter_client.manager import AsyncKernelManager
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
 
-from . import Sandbox, give_to_sandbox
+from . import Sandbox
 
 _active: Sandbox | None = None
 MESSAGE_LIMIT = 256 * 2**20  # bytes in one kernel message; a larger one is dropped by ZeroMQ
@@ -51,7 +51,7 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     def write_connection_file(self, **kwargs):
         super().write_connection_file(**kwargs)
-        give_to_sandbox(Path(self.connection_file))  # the kernel must read it; it stays 0600
+        active().give(Path(self.connection_file))  # the kernel must read it; it stays 0600
 
     def format_kernel_cmd(self, extra_arguments=None):
         return active().wrap(super().format_kernel_cmd(extra_arguments))
