@@ -140,7 +140,7 @@ print(json.dumps("spawned"))""")
 
 
 def test_a_fork_bomb_is_gone_when_kill_returns(sandbox):
-    """The next notebook runs as the same user: a bomb's leftovers would eat its process limit."""
+    """Leftovers hold memory, and eat the next notebook's process limit when it shares their user."""
     marker = f"bomb-{time.time_ns()}"
     bomb = subprocess.Popen(sandbox.wrap([sys.executable, "-c", "import os\nwhile True:\n    os.fork()", marker]),
                             start_new_session=True)

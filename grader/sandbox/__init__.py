@@ -270,10 +270,10 @@ class Sandbox:
     def kill(self, timeout: float = 60) -> None:
         """Stop the kernel and everything it started, and return only once all of it is gone.
 
-        Killing bubblewrap takes its pid namespace down with it, but the kernel reaps the processes
+        Killing bubblewrap takes its pid namespace down with it, but Linux reaps the processes
         inside asynchronously: a fork bomb's thousand processes can take seconds under load, and
-        while they last they count against the process limit of the next notebook, which runs as
-        the same user. So wait for them, killing any that linger.
+        while they last they hold memory and count against their user's process limit (which the
+        next notebook shares when the grader is not root). So wait for them, killing any that linger.
         """
         with self.kill_lock:
             self._kill(timeout)
