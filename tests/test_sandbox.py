@@ -145,10 +145,7 @@ def test_a_fork_bomb_is_gone_when_kill_returns(sandbox):
     bomb = subprocess.Popen(sandbox.wrap([sys.executable, "-c", "import os\nwhile True:\n    os.fork()", marker]),
                             start_new_session=True)
     sandbox.processes.append(bomb)
-    deadline = time.monotonic() + 60
-    while len(running(marker)) < 32 and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert len(running(marker)) >= 32, "the bomb never went off"
+    assert wait_for(lambda: len(running(marker)) >= 32), "the bomb never went off"
     sandbox.kill()
     assert running(marker) == []
 
@@ -161,9 +158,7 @@ def test_killing_one_sandbox_leaves_the_next_alone(sandbox):
         sleeper = subprocess.Popen(following.wrap([sys.executable, "-c", "import time; time.sleep(600)", marker]),
                                    start_new_session=True)
         following.processes.append(sleeper)
-        deadline = time.monotonic() + 30
-        while not running(marker) and time.monotonic() < deadline:
-            time.sleep(0.1)
+        assert wait_for(lambda: running(marker))
         finished.kill()
         assert running(marker) and sleeper.poll() is None
     finally:
@@ -173,6 +168,15 @@ def test_killing_one_sandbox_leaves_the_next_alone(sandbox):
 
 def running(marker: str) -> list[str]:
     return subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True).stdout.split()
+
+
+def wait_for(condition, seconds: float = 60) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
 
 
 def test_grading_without_a_sandbox_is_refused_unless_unsafe(monkeypatch):
