@@ -235,6 +235,8 @@ def grade_student(api, job: Job, student_id: str, graded: list, secret: bytes) -
                 watchdog.join()  # if it fired, its kill must be over before the next sandbox starts
                 sandbox.kill()  # nothing the notebook started outlives its grading
         verdicts = dict(judge.verdicts)
+        out_of_memory = sandbox.ran_out_of_memory()
+        log_memory(student_id, sandbox)
     finally:
         activate(None)
         sandbox.remove()
@@ -245,7 +247,8 @@ def grade_student(api, job: Job, student_id: str, graded: list, secret: bytes) -
         in_notebook = notebook_scores(api, assignment_id, student_id, notebook_id)
         cell_errors = cell_messages(nbformat.read(str(notebook_path), as_version=4))
     else:
-        result["error"] = "nbgrader could not run the notebook to the end: " + short_error(autograded)
+        why = out_of_memory_message(limits) if out_of_memory else short_error(autograded)
+        result["error"] = "nbgrader could not run the notebook to the end: " + why
         print(f"{student_id}: nbgrader autograde failed:\n{autograded.get('log') or ''}\n"
               f"{autograded.get('error') or ''}", file=sys.stderr, flush=True)  # the worker's log
         if notebook_path.exists():
@@ -264,6 +267,18 @@ def grade_student(api, job: Job, student_id: str, graded: list, secret: bytes) -
             result["feedback_error"] = short_error(feedback)
     result["ok"] = True
     return result
+
+
+def out_of_memory_message(limits) -> str:
+    return (f"the notebook's processes used more than {limits.notebook_memory_bytes / 2**30:g} GiB of memory "
+            "together, and the kernel was stopped")
+
+
+def log_memory(student_id: str, sandbox) -> None:
+    """The notebook's peak memory, in the worker's log: what an instructor needs to set the limit."""
+    peak = sandbox.cgroup.peak_memory() if sandbox.cgroup else None
+    if peak is not None:
+        print(f"{student_id}: peak memory {peak / 2**20:.0f} MiB", file=sys.stderr, flush=True)
 
 
 def write_result(results: Path, result: dict, fingerprint: str) -> None:

@@ -21,7 +21,8 @@ from grader.checks import get_problem
 from tests.fixtures.make_course import ASSIGNMENT, build
 from tests.test_pipeline import read_csv, submit
 
-LIMITS = {"cell_seconds": 10, "notebook_seconds": 60}
+LIMITS = {"cell_seconds": 10, "notebook_seconds": 60, "notebook_memory_bytes": 3 * 2**30}
+CGROUPS = os.geteuid() == 0  # the notebook-wide memory limit needs a grader running as root
 FAULTS = {  # the cell inserted after the first hidden check
     "kernel_exit": "import os\nos._exit(1)",
     "segfault": "import ctypes\nctypes.string_at(0)",
@@ -30,11 +31,15 @@ FAULTS = {  # the cell inserted after the first hidden check
     "memory_bomb": "blocks = [bytearray(2**30) for _ in range(100)]",
     "fork_bomb": "import os\nwhile True:\n    os.fork()",
     "output_flood": "for _ in range(40):\n    print('x' * 2 * 10**6)",
+    "gigabyte_of_output": "for _ in range(1024):\n    print('x' * 2**20)",
     "not_utf8_output": "import sys\nsys.stdout.buffer.write(b'\\xff\\xfe\\x80 raw bytes\\n')\nprint('\\udcff')",
 }
 EXPECTED = {  # (rnn_step_forward, softmax): what can be verified
     "kernel_exit": (2, 0), "segfault": (2, 0), "unstoppable_loop": (2, 0),
-    "infinite_loop": (2, 1), "memory_bomb": (2, 1), "output_flood": (2, 1), "not_utf8_output": (2, 1),
+    # with a control group the kernel is stopped at the notebook's 3 GiB; without, the bomb takes
+    # 8 GiB (the per-process limit) before its MemoryError, and the notebook goes on
+    "memory_bomb": (2, 0) if CGROUPS else (2, 1),
+    "infinite_loop": (2, 1), "output_flood": (2, 1), "gigabyte_of_output": (2, 1), "not_utf8_output": (2, 1),
     "edited_tests": (0, 0), "deleted_test": (2, 0), "invalid_json": (0, 0), "not_utf8_file": (0, 0),
 }
 
@@ -117,13 +122,27 @@ def test_each_fault_has_a_clear_message(graded):
     assert "kernel died" in by_student["kernel_exit"][1] and "kernel died" in by_student["segfault"][1]
     assert "not valid JSON" in by_student["invalid_json"][0] and "not UTF-8" in by_student["not_utf8_file"][0]
     assert "never ran" in by_student["deleted_test"][1]
+    if CGROUPS:
+        assert "used more than 3 GiB of memory" in by_student["memory_bomb"][1]
+
+
+def autograded(out: Path, student: str) -> Path:
+    return out / ".nbgrader" / ASSIGNMENT / "autograded" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
 
 
 def test_output_is_capped(graded):
-    notebook = (graded[2] / ".nbgrader" / ASSIGNMENT / "autograded" / "output_flood" / ASSIGNMENT
-                / f"{ASSIGNMENT}.ipynb")
+    notebook = autograded(graded[2], "output_flood")
     assert notebook.stat().st_size < 40 * 2**20
     assert "dropped the rest of this notebook's output" in notebook.read_text()
+
+
+def test_a_gigabyte_of_output_leaves_a_note_and_a_small_notebook(graded):
+    """IPython sends what a loop prints in large batches; one over the message limit is dropped."""
+    notebook = autograded(graded[2], "gigabyte_of_output")
+    assert notebook.stat().st_size < 40 * 2**20
+    flood = nbformat.read(str(notebook), as_version=4).cells[5]
+    notes = [o.text for o in flood.outputs if o.get("name") == "stdout" and o.text.startswith("[The grader dropped")]
+    assert notes, [o.get("text", "")[:200] for o in flood.outputs]
 
 
 # ------------------------------------------------------------------------------ killed and resumed

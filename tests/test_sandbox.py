@@ -6,6 +6,7 @@ grader that cannot sandbox must not look tested.
 """
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -19,7 +20,8 @@ from grader.sandbox import Limits, Sandbox, SandboxUnavailable, bubblewrap, requ
 
 @pytest.fixture
 def sandbox():
-    box = Sandbox(limits=Limits(memory_bytes=2 * 2**30, processes=64, file_bytes=2**20, cpu_seconds=20))
+    box = Sandbox(limits=Limits(memory_bytes=2 * 2**30, notebook_memory_bytes=2**30, processes=64,
+                                file_bytes=2**20, cpu_seconds=20))
     yield box
     box.remove()
 
@@ -27,7 +29,7 @@ def sandbox():
 def run_inside(box: Sandbox, code: str, timeout: float = 60) -> dict:
     """Run ``code`` in the sandbox; it must print one JSON line, which is returned."""
     command = box.wrap([sys.executable, "-c", code])
-    command[command.index("sh") + 2] = 'exec "$@"'  # keep stdout, which the kernel's wrapper drops
+    command[command.index('exec "$@" </dev/null >/dev/null 2>&1')] = 'exec "$@"'  # keep the stdout it drops
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                start_new_session=True)
     box.processes.append(process)
@@ -126,6 +128,42 @@ except OSError:
 print(json.dumps(out))""")
     assert result["memory"] == "refused" and result["file"] == "refused"
     assert result["children"] < 64
+
+
+def test_the_notebook_shares_one_memory_limit(sandbox):
+    """Four children of 600 MiB each, each under the per-process limit (2 GiB), together over the
+    notebook's (1 GiB): they cannot all hold their memory at once."""
+    if os.geteuid() != 0:
+        pytest.skip("control groups need a grader running as root")
+    assert sandbox.cgroup, "running as root, the grader could not make a control group"
+    result = run_inside(sandbox, """
+import json, os, time
+children = []
+for _ in range(4):
+    pid = os.fork()
+    if pid == 0:
+        block = bytearray(600 * 2**20)
+        block[::4096] = b"x" * len(block[::4096])  # touch every page: untouched memory costs nothing
+        time.sleep(3)
+        os._exit(0)
+    children.append(pid)
+held = 0
+for pid in children:
+    _, status = os.waitpid(pid, 0)
+    held += os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+print(json.dumps({"held": held}))""")
+    assert result["held"] <= 1
+    assert sandbox.ran_out_of_memory()
+
+
+def test_the_control_group_goes_with_the_sandbox():
+    if os.geteuid() != 0:
+        pytest.skip("control groups need a grader running as root")
+    box = Sandbox()
+    folders = list(box.cgroup.folders)
+    assert folders and all(folder.is_dir() for folder in folders)
+    box.remove()
+    assert not any(folder.exists() for folder in folders)
 
 
 def test_nothing_outlives_the_sandbox(sandbox, tmp_path):

@@ -8,7 +8,9 @@ notebook's kernel runs
   ``data``) and its own in-memory home directory: the course checkout, solutions, references,
   gradebooks and other students' files are not there at all;
 - with a clean environment (nothing says it is being graded);
-- under limits on memory, processes, CPU time, file size and open files (``prlimit``);
+- under limits on memory, processes, CPU time, file size and open files: per process with
+  ``prlimit``, and on the memory and processes of the whole notebook with a control group
+  (:mod:`grader.sandbox.cgroup`) where the grader may make one (as root);
 - killed, with everything it started, when its notebook is done or over time.
 
 The hidden checks talk to the trusted judge (:mod:`grader.sandbox.judge`) through one Unix socket.
@@ -32,6 +34,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+from .cgroup import Cgroup
+
 GRADER = Path(__file__).resolve().parent.parent
 ROOT = GRADER.parent
 HOME_INSIDE = "/home/student"
@@ -43,10 +47,12 @@ MiB, GiB = 2**20, 2**30
 
 @dataclass(frozen=True)
 class Limits:
-    """What one notebook may use. Memory and CPU are per process; the kernel is one process."""
+    """What one notebook may use. ``memory_bytes`` and CPU are per process (prlimit);
+    ``notebook_memory_bytes`` counts all the notebook's processes together (a control group)."""
 
-    memory_bytes: int = 8 * GiB  # address space (TensorFlow reserves a lot it never touches)
-    processes: int = 1024  # processes and threads of the sandbox's user
+    memory_bytes: int = 8 * GiB  # address space per process (TensorFlow reserves a lot it never touches)
+    notebook_memory_bytes: int = 4 * GiB  # memory in use by all the notebook's processes (cgroup)
+    processes: int = 1024  # processes and threads of the sandbox (its user's, and its cgroup's)
     file_bytes: int = 256 * MiB  # largest file it may write
     cpu_seconds: int = 1800
     open_files: int = 4096
@@ -169,6 +175,7 @@ class Sandbox:
     def __post_init__(self):
         # the kernel's own user when the grader runs as root (None: it keeps the grader's user)
         self.uid = new_sandbox_uid() if self.isolated and os.geteuid() == 0 and bubblewrap() else None
+        self.cgroup = Cgroup.create(self.root.name, self.limits.notebook_memory_bytes, self.limits.processes)
         self.kill_lock = threading.Lock()  # the watchdog may kill while the grader does
         self.runtime = self.root / "kernel"  # connection file and the kernel's sockets
         self.judge_dir = self.root / "judge"
@@ -213,13 +220,14 @@ class Sandbox:
         # on the kernel's sockets, where the grader caps it.
         quiet = ["sh", "-c", 'exec "$@" </dev/null >/dev/null 2>&1', "sh"]
         limited = [*quiet, *(self.limits.prlimit() if shutil.which("prlimit") else []), *argv]
+        enter = self.cgroup.enter() if self.cgroup else []
         if not self.isolated:
-            return limited
+            return [*enter, *limited]
         drop = []
         if self.uid is not None:
             drop = ["setpriv", f"--reuid={self.uid}", f"--regid={self.uid}", "--clear-groups",
                     "--inh-caps=-all", "--bounding-set=-all", "--"]
-        return [bubblewrap(), *self.bwrap_arguments(), "--", *drop, *limited]
+        return [*enter, bubblewrap(), *self.bwrap_arguments(), "--", *drop, *limited]
 
     def bwrap_arguments(self) -> list[str]:
         args = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try",
@@ -287,15 +295,24 @@ class Sandbox:
                 except (ProcessLookupError, PermissionError):
                     process.kill()
                 process.wait()
-        if not self.isolated:
-            return
         deadline = time.monotonic() + timeout
-        while (left := survivors(namespaces, self.uid)) and time.monotonic() < deadline:
+        while (left := self.left_alive(namespaces)) and time.monotonic() < deadline:
             for pid in left:
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.kill(pid, signal.SIGKILL)
             time.sleep(0.05)
 
+    def left_alive(self, namespaces: set[str]) -> set[int]:
+        """The sandbox's processes still alive: in its pid namespaces, under its user, in its cgroup."""
+        left = set(survivors(namespaces, self.uid)) if self.isolated else set()
+        return left | (self.cgroup.members() if self.cgroup else set())
+
+    def ran_out_of_memory(self) -> bool:
+        """Whether the kernel killed one of the notebook's processes for going over its memory."""
+        return bool(self.cgroup and self.cgroup.out_of_memory_kills())
+
     def remove(self) -> None:
         self.kill()
+        if self.cgroup:
+            self.cgroup.remove()
         shutil.rmtree(self.root, ignore_errors=True)

@@ -4,7 +4,9 @@ nbgrader (through nbclient) starts one kernel per notebook with ``Execute.kernel
 :class:`SandboxedKernelManager` starts it through :meth:`Sandbox.wrap` and connects over Unix
 sockets in the sandbox's runtime folder (the kernel has no network to offer TCP ports on).
 :class:`SandboxedExecute` uses that manager, and caps how much output a notebook may leave in the
-graded copy: a notebook printing gigabytes gets its first megabytes and a note.
+graded copy: a notebook printing gigabytes gets its first megabytes and a note. ZeroMQ drops a
+single message over ``MESSAGE_LIMIT`` (IPython batches what a loop prints into one message) together
+with the connection, which then comes back: the cell gets a note that its output was lost.
 
 The sandbox of the notebook being graded is set with :func:`activate`; a worker grades one notebook
 at a time.
@@ -15,10 +17,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import zmq
 import zmq.asyncio
 from jupyter_client.manager import AsyncKernelManager
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
+from zmq.utils.monitor import recv_monitor_message
 
 from . import Sandbox
 
@@ -73,10 +77,44 @@ class SandboxedExecute(Execute):
         kwargs.setdefault("kernel_manager_class", SandboxedKernelManager)
         super().__init__(*args, **kwargs)
         self.output_bytes = 0
+        self.monitored = None  # (kernel client, its iopub monitor, a blocking view of the monitor)
 
     def preprocess(self, nb, resources=None, km=None):
         self.output_bytes = 0
-        return super().preprocess(nb, resources, km)
+        try:
+            return super().preprocess(nb, resources, km)
+        finally:
+            self.stop_monitoring()
+
+    def preprocess_cell(self, cell, resources, index):
+        self.output_lost()  # forget what happened before this cell
+        try:
+            return super().preprocess_cell(cell, resources, index)
+        finally:
+            if self.output_lost():
+                cell.outputs.append(new_output("stream", name="stdout", text=(
+                    f"[The grader dropped output of this cell: it sent more than {MESSAGE_LIMIT // 2**20} MB "
+                    "at once.]\n")))
+
+    def output_lost(self) -> bool:
+        """Whether the kernel's output connection was dropped since the last call (an oversized message)."""
+        if self.kc is None:
+            return False
+        if self.monitored is None or self.monitored[0] is not self.kc:
+            self.stop_monitoring()
+            monitor = self.kc.iopub_channel.socket.get_monitor_socket(zmq.EVENT_DISCONNECTED)
+            self.monitored = (self.kc, monitor, zmq.Socket.shadow(monitor.underlying))
+        events = self.monitored[2]
+        dropped = False
+        while events.poll(0):
+            recv_monitor_message(events)
+            dropped = True
+        return dropped
+
+    def stop_monitoring(self) -> None:
+        if self.monitored is not None:
+            self.monitored[1].close(linger=0)
+            self.monitored = None
 
     def output(self, outs, msg, display_id, cell_index):
         if msg.get("msg_type") == "error":  # errors decide scores in nbgrader: always kept
