@@ -3,7 +3,7 @@
 Each faulty student answers both problems of the fixture course correctly and breaks things after
 the first problem's hidden check: the first problem's points (2) are then verified before the
 fault, and the batch must finish with a row for everyone. The graded class runs with short time
-limits, so that hanging notebooks are stopped quickly.
+limits, so that hanging notebooks are stopped quickly, and 3 GiB of memory per notebook.
 """
 
 import json
