@@ -143,7 +143,7 @@ for _ in range(4):
     pid = os.fork()
     if pid == 0:
         block = bytearray(600 * 2**20)
-        block[::4096] = b"x" * len(block[::4096])  # touch every page: untouched memory costs nothing
+        block[::4096] = b"x" * len(block[::4096])  # write to every page: memory really in use
         time.sleep(3)
         os._exit(0)
     children.append(pid)
