@@ -87,6 +87,8 @@ class SandboxedExecute(Execute):
             self.stop_monitoring()
 
     def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "code":  # nothing runs, and there are no outputs to add a note to
+            return super().preprocess_cell(cell, resources, index)
         self.output_lost()  # forget what happened before this cell
         try:
             return super().preprocess_cell(cell, resources, index)
