@@ -32,7 +32,8 @@ def cmd_lint(args) -> int:
 
 
 def grade_and_report(submissions: Path, out: Path, jobs: int | None, unsafe: bool = False) -> int:
-    from .grading import grade_class, summary_table
+    from .grading import grade_class
+    from .reports import summary_table
     from .sandbox import SandboxUnavailable
 
     try:
