@@ -1,4 +1,4 @@
-"""Command line: ``python -m grader {release,grade,check,demo,lint}``.
+"""Command line: ``python -m grader {release,grade,export,check,demo,lint}``.
 
 A thin layer: each command parses its arguments, calls one plain function and prints the result.
 Exit codes: 0 when the work was done (a broken submission is graded 0, not a failure), 1 when a
@@ -46,6 +46,44 @@ def grade_and_report(submissions: Path, out: Path, jobs: int | None, unsafe: boo
         return 2
     print(summary_table(results))
     print(f"\nWrote {out / 'grades.csv'}, {out / 'problems.csv'} and {out / 'feedback'}/")
+    print_outputs(out)
+    return 0
+
+
+def print_outputs(out: Path) -> None:
+    from .exports import EXPORTS
+
+    print("LMS exports: " + ", ".join(str(out / name) for name in EXPORTS))
+    print(f"Class report: {out / 'report.html'}")
+
+
+def cmd_export(args) -> int:
+    from .class_report import write_class_report
+    from .exports import ExportError, ExportSettings, write_exports
+
+    out = Path(args.out)
+    settings = ExportSettings.load(out)
+    if args.roster is not None:
+        settings.roster = str(Path(args.roster).resolve()) if args.roster else None
+    if args.late_policy is not None:
+        settings.late_policy = args.late_policy
+    for item in args.due or []:
+        assignment, sep, when = item.partition("=")
+        if not sep:
+            print(f"error: --due {item!r}: use ASSIGNMENT=DATE, e.g. 01_rnn_forward=2026-11-20T23:59Z",
+                  file=sys.stderr)
+            return 2
+        settings.due[assignment] = when
+    try:
+        warnings = write_exports(out, settings)
+    except ExportError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    settings.save(out)  # the next grade run exports the same way
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    write_class_report(out)
+    print_outputs(out)
     return 0
 
 
@@ -89,6 +127,16 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--unsafe", action="store_true",
                    help="grade without a sandbox when bubblewrap is missing (student code runs with your rights)")
     g.set_defaults(func=cmd_grade)
+
+    e = sub.add_parser("export", help="re-export an already graded OUT for Canvas and Moodle, without grading")
+    e.add_argument("out", help="an output folder of `grade` (holds grades.csv)")
+    e.add_argument("--roster", default=None,
+                   help="CSV: student_id and any of name, email, login, lms_id, sis_id, section ('' to drop it)")
+    e.add_argument("--late-policy", default=None,
+                   help="none (default), zero, or subtract:P (P points per started hour late)")
+    e.add_argument("--due", action="append", metavar="ASSIGNMENT=DATE",
+                   help="due date of an assignment (ISO 8601, UTC when no zone); repeat per assignment")
+    e.set_defaults(func=cmd_export)
 
     c = sub.add_parser("check", help="self-check one notebook against the hidden checks")
     c.add_argument("notebook")

@@ -270,5 +270,5 @@ def grade_class(submissions_path: Path, out_dir: Path, jobs: int | None = None,
             if stored is None:
                 raise RuntimeError(f"no result for {sub.student_id} / {sub.assignment_id} after grading")
         results.append(score_submission(sub, stored))
-    write_reports(results, out_dir)
+    write_reports(results, out_dir, submissions)
     return results

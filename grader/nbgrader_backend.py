@@ -24,6 +24,7 @@ import json
 import os
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -321,11 +322,13 @@ def main(argv: list[str]) -> int:
     graded = graded_problems(job.assignment)
     results = Path(job.results)
     for student_id, fingerprint in job.students:
+        started = time.monotonic()
         try:
             line = grade_student(api, job, student_id, graded, secret)
         except Exception as exc:  # one submission must never stop the others
             line = {"student_id": student_id, "assignment": job.assignment, "ok": False, "problems": {},
                     "error": f"grading failed: {type(exc).__name__}: {exc}"}
+        line["seconds"] = round(time.monotonic() - started, 2)  # for the class report's slowest notebooks
         write_result(results, line, fingerprint)
         print(RESULT_PREFIX + json.dumps({k: line[k] for k in ("student_id", "assignment", "ok", "problems")}),
               flush=True)

@@ -8,13 +8,38 @@ from __future__ import annotations
 import csv
 import html
 import shutil
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # only for annotations: grading imports this module
     from .grading import SubmissionResult
 
-def write_reports(results: list[SubmissionResult], out_dir: Path) -> None:
+def write_reports(results: list[SubmissionResult], out_dir: Path, submissions=None) -> None:
+    """Everything a graded class gets: grades.csv, problems.csv, feedback pages, then the files read
+    from them: LMS exports, the class report and nbgrader's course gradebook."""
+    write_csvs(results, out_dir)
+    write_feedback(results, out_dir)
+    write_class_outputs(out_dir, submissions)
+
+
+def write_class_outputs(out_dir: Path, submissions=None) -> None:
+    """The outputs computed from an already graded folder (also by ``python -m grader export``)."""
+    from .class_report import write_class_report
+    from .exports import ExportError, record_submission_times, write_exports
+
+    if submissions is not None:
+        record_submission_times(submissions, out_dir)
+    try:
+        warnings = write_exports(out_dir)
+    except ExportError as exc:  # e.g. the roster of an earlier export was moved: grading still counts
+        warnings = [f"no LMS exports: {exc}"]
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    write_class_report(out_dir)
+
+
+def write_csvs(results: list[SubmissionResult], out_dir: Path) -> None:
     with open(out_dir / "grades.csv", "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["student_id", "assignment", "score", "max_score"])
@@ -27,6 +52,9 @@ def write_reports(results: list[SubmissionResult], out_dir: Path) -> None:
             for p in r.problems:
                 writer.writerow([r.student_id, r.assignment, p.problem, f"{p.score:g}",
                                  f"{p.max_score:g}", p.status, p.message])
+
+
+def write_feedback(results: list[SubmissionResult], out_dir: Path) -> None:
     feedback_root = out_dir / "feedback"
     if feedback_root.exists():
         shutil.rmtree(feedback_root)
