@@ -39,7 +39,7 @@ from .reports import write_reports
 from .sandbox import require_sandbox
 from .submissions import Submission, collect
 
-RESULT_FORMAT = "2"  # part of every fingerprint: results of an older grader are graded again
+RESULT_FORMAT = "3"  # part of every fingerprint: results of an older grader are graded again (3: feedback pages, times)
 
 
 @dataclass

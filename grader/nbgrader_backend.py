@@ -59,7 +59,7 @@ def nbgrader_config(root: Path, source: Path = SOLUTIONS, release: Path | None =
     from nbgrader.converters import Autograde
     from nbgrader.preprocessors import Execute, SaveAutoGrades
 
-    from .nbgrader_ext import ShowVerdicts, StderrIsNotFailure
+    from .nbgrader_ext import MathToMathML, ShowVerdicts, StderrIsNotFailure
     from .sandbox.kernel import SandboxedExecute
 
     c = Config()
@@ -80,8 +80,19 @@ def nbgrader_config(root: Path, source: Path = SOLUTIONS, release: Path | None =
     # output); missing the tail of it must not fail the whole notebook, as nbgrader's default does.
     c.SandboxedExecute.iopub_timeout = 10
     c.SandboxedExecute.raise_on_iopub_timeout = False
-    c.GenerateFeedback.preprocessors = [ShowVerdicts, *_feedback_steps()]
+    # Feedback: verdicts instead of hidden tests, maths as MathML, the course's page (grader/templates)
+    c.GenerateFeedback.preprocessors = [ShowVerdicts, MathToMathML, *_feedback_steps()]
+    c.HTMLExporter.extra_template_basedirs = feedback_template_dirs()
     return c
+
+
+def feedback_template_dirs() -> list[str]:
+    """Template folders: the course's ``feedback`` first (nbgrader's API always renders the template
+    of that name), then nbgrader's own (its formgrader's templates)."""
+    import nbgrader
+
+    nbgrader_templates = Path(nbgrader.__file__).parent / "server_extensions" / "formgrader" / "templates"
+    return [str(Path(__file__).parent / "templates"), str(nbgrader_templates)]
 
 
 def _feedback_steps() -> list:
@@ -189,15 +200,18 @@ def problem_rows(graded: list[tuple[str, float]], verdicts: dict, in_notebook: d
     return rows
 
 
-def mark_verdicts(notebook_path: Path, rows: dict) -> None:
-    """Put each problem's verdict into its grade cell's metadata, for the feedback (ShowVerdicts)."""
+def mark_verdicts(notebook_path: Path, rows: dict, assignment_id: str) -> None:
+    """Put each problem's verdict and title into its grade cell's metadata, for the feedback (ShowVerdicts)."""
     import nbformat
+
+    from .titles import problem_title
 
     nb = nbformat.read(str(notebook_path), as_version=4)
     for cell in nb.cells:
         grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
         if grade_id in rows:
             cell.metadata["rnn_course"] = {k: rows[grade_id][k] for k in ("status", "message")}
+            cell.metadata["rnn_course"]["title"] = problem_title(assignment_id, grade_id.removeprefix("test_"))
     nbformat.write(nb, str(notebook_path))
 
 
@@ -211,7 +225,7 @@ def grade_student(api, job: Job, student_id: str, graded: list, secret: bytes) -
     from .checks import get_problem
     from .sandbox import Limits, Sandbox
     from .sandbox.judge import Judge, seed_for
-    from .sandbox.kernel import activate
+    from .sandbox.kernel import RUNNING_CELL, activate
 
     root, assignment_id, notebook_id = Path(job.workspace), job.assignment, job.notebook
     result = {"student_id": student_id, "assignment": assignment_id, "ok": False, "problems": {}, "error": ""}
@@ -222,6 +236,7 @@ def grade_student(api, job: Job, student_id: str, graded: list, secret: bytes) -
         problems[name] = get_problem(name)
 
     sandbox = Sandbox(limits=limits, isolated=not job.unsafe)
+    RUNNING_CELL.clear()
     activate(sandbox)
     watchdog = threading.Timer(limits.notebook_seconds, sandbox.kill)
     judge = Judge(sandbox.judge_socket, problems, lambda name: seed_for(secret, student_id, assignment_id, name),
@@ -249,7 +264,7 @@ def grade_student(api, job: Job, student_id: str, graded: list, secret: bytes) -
         cell_errors = cell_messages(nbformat.read(str(notebook_path), as_version=4))
     else:
         why = out_of_memory_message(limits) if out_of_memory else short_error(autograded)
-        result["error"] = "nbgrader could not run the notebook to the end: " + why
+        result["error"] = "nbgrader could not run the notebook to the end: " + why + running_cell_note(why)
         print(f"{student_id}: nbgrader autograde failed:\n{autograded.get('log') or ''}\n"
               f"{autograded.get('error') or ''}", file=sys.stderr, flush=True)  # the worker's log
         if notebook_path.exists():
@@ -259,7 +274,7 @@ def grade_student(api, job: Job, student_id: str, graded: list, secret: bytes) -
     if autograded["success"]:
         save_verified_scores(api, assignment_id, student_id, notebook_id,
                              {g: row["score"] for g, row in result["problems"].items()})
-        mark_verdicts(notebook_path, result["problems"])
+        mark_verdicts(notebook_path, result["problems"], assignment_id)
         feedback = api.generate_feedback(assignment_id, student_id, force=True)
         if feedback["success"]:
             pages = sorted((root / "feedback" / student_id / assignment_id).glob("*.html"))
@@ -268,6 +283,21 @@ def grade_student(api, job: Job, student_id: str, graded: list, secret: bytes) -
             result["feedback_error"] = short_error(feedback)
     result["ok"] = True
     return result
+
+
+STOPPED_IN_A_CELL = (KERNEL_DIED, KNOWN_FAILURES["CellTimeoutError"], "memory")
+
+
+def running_cell_note(why: str) -> str:
+    """Which cell was running when the kernel died or was stopped: the student's place to look."""
+    from .sandbox.kernel import RUNNING_CELL
+    from .sanitize import clean_text
+
+    if "index" not in RUNNING_CELL or not any(reason in why for reason in STOPPED_IN_A_CELL):
+        return ""
+    lines = [line for line in RUNNING_CELL["source"].splitlines() if line.strip()]
+    first = clean_text(lines[0].strip(), limit=120) if lines else "(an empty cell)"
+    return f"; it stopped in cell {RUNNING_CELL['index'] + 1} of the notebook, which starts: {first}"
 
 
 def out_of_memory_message(limits) -> str:

@@ -1,5 +1,8 @@
 """Small extensions to nbgrader's autograde and feedback pipelines."""
 
+import html
+import re
+
 import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
 from nbgrader.utils import is_grade
@@ -25,17 +28,101 @@ class StderrIsNotFailure(NbGraderPreprocessor):
 HIDDEN_NOTE = "# The hidden tests of this problem ran here. What the grader found:"
 
 
+def split_hint(message: str) -> tuple[str, str]:
+    """(the verdict's message, the named mistake after "Hint:", or '')."""
+    head, sep, hint = message.partition("Hint:")
+    if not sep:
+        return message.strip(), ""
+    tail = re.search(r"\s*\[case \d+ of \d+[^\]]*\]\s*$", hint)
+    if tail:  # the case number belongs to the message, not to the hint
+        head, hint = head.rstrip() + " " + tail.group(0).strip(), hint[:tail.start()]
+    return head.strip(), hint.strip()
+
+
+def verdict_html(title: str, status: str, message: str, score: float | None = None,
+                 points: float | None = None) -> str:
+    """A problem's verdict as a box that wraps, with its hint set apart; every text escaped."""
+    from .sanitize import clean_text
+
+    text, hint = split_hint(clean_text(message))
+    points_text = f" — {score:g} / {points:g}" if score is not None and points is not None else ""
+    parts = [f'<div class="verdict {html.escape(status.replace(" ", "-"))}">',
+             f'<div class="verdict-head"><span class="badge">{html.escape(status.upper())}</span>'
+             f"{html.escape(title)}{points_text}</div>"]
+    if text and text != status:
+        parts.append(f'<p class="message">{html.escape(text)}</p>')
+    if hint:
+        parts.append(f'<p class="hint"><strong>Hint:</strong> {html.escape(hint)}</p>')
+    return "".join(parts) + "</div>"
+
+
 class ShowVerdicts(NbGraderPreprocessor):
     """In the feedback, a grade cell shows the grader's verdict, never its hidden test code.
 
-    The worker puts each verdict into the cell's metadata (``rnn_course``) before the feedback is
-    generated; the cell's own outputs (which the notebook could have faked) are replaced by it.
+    The worker puts each verdict and the problem's title into the cell's metadata (``rnn_course``)
+    before the feedback is generated; the cell's own outputs (which the notebook could have faked)
+    are replaced by it: an HTML box for the page and the same text as plain text. The page's title
+    and Content-Security-Policy go into the resources for the course's feedback template.
     """
+
+    def preprocess(self, nb, resources):
+        from .sanitize import CSP_META
+        from .titles import assignment_title
+
+        assignment = resources.get("nbgrader", {}).get("assignment", "")
+        resources["rnn_course"] = {"title": html.escape(assignment_title(assignment) if assignment else ""),
+                                   "csp_meta": CSP_META}
+        return super().preprocess(nb, resources)
 
     def preprocess_cell(self, cell, resources, cell_index):
         if cell.cell_type == "code" and is_grade(cell):
             verdict = cell.metadata.get("rnn_course", {"status": "not run", "message": "no verdict was recorded"})
+            title = verdict.get("title") or cell.metadata["nbgrader"].get("grade_id", "")
             cell.source = HIDDEN_NOTE
-            text = f"{verdict['status'].upper()}: {verdict['message']}\n"
-            cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text)]
+            text = f"{verdict['status'].upper()}: {title}: {verdict['message']}\n"
+            cell.outputs = [nbformat.v4.new_output("display_data", data={
+                "text/html": verdict_html(title, verdict["status"], verdict["message"]),
+                "text/plain": text})]
+        return cell, resources
+
+
+# Maths in markdown: $...$ and $$...$$ (not inside `code`), converted to MathML, which browsers
+# render natively: the page needs no MathJax, no script and no network.
+_CODE = re.compile(r"(```.*?```|~~~.*?~~~|`[^`\n]*`)", re.S)
+_MATH = re.compile(r"(?<![\\$])\$\$(.+?)\$\$|(?<![\\$])\$(?!\s)([^$\n]+?)(?<!\s)\$(?!\d)", re.S)
+_TEXT = re.compile(r">([^<]+)<")
+
+
+def latex_to_mathml(latex: str, display: bool) -> str | None:
+    """MathML for ``latex``, or None when it cannot be converted (the text then stays as it is)."""
+    from latex2mathml.converter import convert
+
+    try:
+        mathml = convert(latex, display="block" if display else "inline")
+    except Exception:  # latex2mathml raises many kinds of errors on input it does not know
+        return None
+    mathml = re.sub(r"\s(href|xlink:href|src)=\"[^\"]*\"", "", mathml)  # MathML needs no links
+    mathml = mathml.replace(' xmlns="http://www.w3.org/1998/Math/MathML"', "")  # implied in HTML
+    # markdown must not read _ or * between the tags as emphasis
+    return _TEXT.sub(lambda m: ">" + m.group(1).replace("_", "&#95;").replace("*", "&#42;") + "<", mathml)
+
+
+def markdown_maths_to_mathml(source: str) -> str:
+    def replace(match):
+        display = match.group(1) is not None
+        mathml = latex_to_mathml(match.group(1) if display else match.group(2), display)
+        if mathml is None:
+            return match.group(0)
+        return f"\n\n<div class=\"math-display\">{mathml}</div>\n\n" if display else mathml
+
+    pieces = _CODE.split(source)  # odd pieces are code: left alone
+    return "".join(p if i % 2 else _MATH.sub(replace, p) for i, p in enumerate(pieces))
+
+
+class MathToMathML(NbGraderPreprocessor):
+    """Markdown cells' LaTeX maths as MathML, for feedback pages that render it offline and script-free."""
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        if cell.cell_type == "markdown" and "$" in cell.source:
+            cell.source = markdown_maths_to_mathml(cell.source)
         return cell, resources

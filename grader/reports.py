@@ -68,20 +68,86 @@ def write_feedback(results: list[SubmissionResult], out_dir: Path) -> None:
             (dest / f"{r.assignment}.html").write_text(fallback_feedback(r))
 
 
+FEEDBACK_CSS = Path(__file__).parent / "templates" / "feedback" / "feedback.css"
+DOWNLOAD_AGAIN = ("Download it again from JupyterLab (right-click the notebook in the file browser, then "
+                  "Download) and submit that file.")
+RUN_ALL = ("Open your notebook in JupyterLab, choose Kernel, then Restart Kernel and Run All Cells, and "
+           "see where it stops; fix that cell and resubmit.")
+# (what the grader wrote, what it means for the student, what the student can do)
+STUDENT_MESSAGES = [
+    ("not valid JSON", "Your notebook file is damaged: it is not a complete notebook, so it could not be run.",
+     DOWNLOAD_AGAIN),
+    ("not UTF-8", "Your notebook file is damaged: it is not a text file, so it could not be run.",
+     DOWNLOAD_AGAIN),
+    ("not a valid Jupyter notebook", "Your file is not a Jupyter notebook that can be run.", DOWNLOAD_AGAIN),
+    ("cannot be read", "Your notebook file could not be read.", DOWNLOAD_AGAIN),
+    ("several notebooks were submitted", "Your submission holds several notebooks, and the grader cannot "
+     "tell which one to grade.", "Submit only the assignment's notebook."),
+    ("no notebook was submitted", "Your submission holds no notebook.",
+     "Submit the assignment's notebook (the .ipynb file)."),
+    ("not submitted", "Nothing was submitted for this assignment.", "Submit the assignment's notebook."),
+    ("kernel died", "Your notebook stopped while it ran: its Python process ended (for example "
+     "os._exit() or sys.exit(), a crash, or too much memory).", RUN_ALL),
+    ("GiB of memory", "Your notebook used more memory than the grader allows, and it was stopped.", RUN_ALL),
+    ("longer than the grader allows", "A cell of your notebook ran longer than the grader allows (an endless "
+     "loop, or a very slow computation), and it was stopped.", RUN_ALL),
+]
+
+
+def student_message(error: str) -> tuple[str, str]:
+    """(what happened, what to do) for a submission that could not be graded in full, for the student."""
+    if not error:  # graded, but nbgrader could not write its page
+        return "Your notebook was graded: here is what the grader found for each problem.", ""
+    for marker, happened, todo in STUDENT_MESSAGES:
+        if marker in error:
+            return happened, todo
+    return "The grader could not run your whole notebook.", RUN_ALL
+
+
+def verdict_for_student(p, error: str) -> str:
+    """A problem's message, without repeating the submission's error in every row."""
+    if p.status == "not run" and (p.message == error or error and error in p.message):
+        return "not checked: the grader could not run this part of your notebook (see above)"
+    return p.message
+
+
 def fallback_feedback(r: SubmissionResult) -> str:
-    """A plain feedback page for a submission nbgrader could not turn into one."""
-    rows = "".join(
-        f"<tr><td>{html.escape(p.problem)}</td><td>{p.score:g} / {p.max_score:g}</td>"
-        f"<td>{html.escape(p.status)}</td><td>{html.escape(p.message)}</td></tr>" for p in r.problems
-    )
+    """The feedback page of a submission nbgrader could not turn into one: the same style as the
+    complete pages, a message written for the student, and every problem with its title and verdict."""
+    from .nbgrader_ext import verdict_html
+    from .sanitize import CSP_META, clean_text
+    from .titles import assignment_title, problem_title
+
+    def esc(text):
+        return html.escape(clean_text(text))
+
+    title = assignment_title(r.assignment)
+    happened, todo = student_message(r.error)
+    cell = r.error.partition("; it stopped in cell ")[2]
+    where = ""
+    if cell:
+        number, _, start = cell.partition(" of the notebook, which starts: ")
+        where = (f"<p>It stopped in cell {esc(number)} of your notebook, which starts:</p>"
+                 f"<code class='running-cell'>{esc(start)}</code>")
+    contents = "".join(
+        f"<li><a href='#{esc(p.problem)}'>{esc(problem_title(r.assignment, p.problem))}</a>: "
+        f"{p.score:g} / {p.max_score:g} ({esc(p.status)})</li>" for p in r.problems)
+    verdicts = "".join(
+        f"<a name='{esc(p.problem)}'></a>" + verdict_html(problem_title(r.assignment, p.problem), p.status,
+                                                         verdict_for_student(p, r.error), p.score, p.max_score)
+        for p in r.problems)
     return (
-        "<!DOCTYPE html><html><head><meta charset='utf-8'>"
-        f"<title>{html.escape(r.assignment)}: feedback</title></head><body>"
-        f"<h1>{html.escape(r.assignment)}</h1><p>Student: {html.escape(r.student_id)}</p>"
-        f"<p><strong>Your submission could not be graded in full:</strong> {html.escape(r.error)}</p>"
-        f"<p>Score: {r.score:g} / {r.max_score:g}</p>"
-        f"<table border='1'><tr><th>Problem</th><th>Score</th><th>Status</th><th>Message</th></tr>{rows}</table>"
-        "</body></html>"
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>" + CSP_META
+        + "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        + f"<title>{esc(title)}: feedback</title><style>{FEEDBACK_CSS.read_text()}</style></head>"
+        + "<body class='rnn-feedback'><main class='page'>"
+        + f"<h1 class='title'>{esc(title)}</h1>"
+        + f"<p class='total'>Your score: <strong>{r.score:g} / {r.max_score:g}</strong></p>"
+        + f"<div class='notice{' broken' if r.error else ''}'><p><strong>{esc(happened)}</strong></p>{where}"
+        + (f"<p>{esc(todo)}</p><p><small>What the grader found: {esc(r.error)}</small></p>" if r.error else "")
+        + "</div>"
+        + f"<nav class='contents'><strong>Problems</strong><ol>{contents}</ol></nav>{verdicts}"
+        + "</main></body></html>"
     )
 
 

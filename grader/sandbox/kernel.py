@@ -70,6 +70,9 @@ class SandboxedKernelManager(AsyncKernelManager):
         return super().client(context=context, **kwargs)
 
 
+RUNNING_CELL: dict = {}  # index and source of the code cell the kernel was last asked to run
+
+
 class SandboxedExecute(Execute):
     """nbgrader's Execute, with the kernel in the sandbox and the notebook's output capped."""
 
@@ -89,6 +92,7 @@ class SandboxedExecute(Execute):
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code":  # nothing runs, and there are no outputs to add a note to
             return super().preprocess_cell(cell, resources, index)
+        RUNNING_CELL.update(index=index, source=cell.source)  # what the feedback names if the kernel dies
         self.output_lost()  # forget what happened before this cell
         try:
             return super().preprocess_cell(cell, resources, index)
