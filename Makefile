@@ -11,7 +11,7 @@ RUN    := PATH="$(BIN):$$PATH" $(BIN)/python
 JOBS   ?= 2
 RUNS   ?= 3
 
-.PHONY: env grade release demo test lint lab bench bench-verify sample-class constraints clean
+.PHONY: env grade release demo test lint lab formgrader bench bench-verify sample-class constraints clean
 
 env: $(STAMP)
 
@@ -40,6 +40,15 @@ lint: env
 
 lab: env
 	PATH="$(BIN):$$PATH" $(BIN)/jupyter lab notebooks/
+
+# nbgrader's Formgrader on a graded folder (default: the sample class of `make grade`), with the course's
+# nbgrader_config.py: every graded submission with its verified scores, autograded notebook and feedback.
+OUT ?= workspace/demo
+formgrader: env
+	@test -f "$(OUT)/gradebook.db" || { echo "No gradebook in $(OUT): grade a class first (make grade, or python -m grader grade SUBMISSIONS --out $(OUT))"; exit 2; }
+	@echo "Formgrader: open the URL below, then Nbgrader > Formgrader (or add /formgrader to it)"
+	RNN_COURSE_OUT="$(abspath $(OUT))" PATH="$(BIN):$$PATH" $(BIN)/jupyter lab --no-browser \
+	  --ServerApp.root_dir="$(abspath $(OUT))" $(if $(filter 0,$(shell id -u)),--allow-root)
 
 bench: env
 	$(RUN) bench/bench.py --runs $(RUNS)

@@ -18,18 +18,22 @@ if TYPE_CHECKING:  # only for annotations: grading imports this module
 def write_reports(results: list[SubmissionResult], out_dir: Path, submissions=None) -> None:
     """Everything a graded class gets: grades.csv, problems.csv, feedback pages, then the files read
     from them: LMS exports, the class report and nbgrader's course gradebook."""
+    from .exports import record_submission_times
+    from .gradebook import sync_course_gradebook
+
     write_csvs(results, out_dir)
     write_feedback(results, out_dir)
-    write_class_outputs(out_dir, submissions)
-
-
-def write_class_outputs(out_dir: Path, submissions=None) -> None:
-    """The outputs computed from an already graded folder (also by ``python -m grader export``)."""
-    from .class_report import write_class_report
-    from .exports import ExportError, record_submission_times, write_exports
-
     if submissions is not None:
         record_submission_times(submissions, out_dir)
+    sync_course_gradebook(out_dir, sorted({r.student_id for r in results}))
+    write_class_outputs(out_dir)
+
+
+def write_class_outputs(out_dir: Path) -> None:
+    """The outputs computed from an already graded folder (also by ``python -m grader export``)."""
+    from .class_report import write_class_report
+    from .exports import ExportError, write_exports
+
     try:
         warnings = write_exports(out_dir)
     except ExportError as exc:  # e.g. the roster of an earlier export was moved: grading still counts
