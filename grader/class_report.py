@@ -92,24 +92,24 @@ def frequent_mistakes(problems: list[dict]) -> dict[tuple[str, str], Counter]:
 # ------------------------------------------------------------------------------ plots
 
 
+def new_figure(width: float, height: float):
+    """A figure drawn by Agg, without pyplot (no GUI backend, no global state)."""
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(width, height))
+    return figure, figure.subplots()
+
+
 def png(figure) -> str:
     """An <img> holding ``figure`` as a data: URL (the page loads nothing from anywhere)."""
-    import matplotlib.pyplot as plt
-
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
-    plt.close(figure)
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
     return f'<img class="plot" alt="plot" src="data:image/png;base64,{data}">'
 
 
 def score_histogram(assignment: str, scores: list[float], maximum: float) -> str:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(figsize=(5, 2.4))
+    figure, axes = new_figure(5, 2.4)
     bins = max(1, min(20, int(maximum) or 1))
     axes.hist(scores, bins=bins, range=(0, maximum or 1), color="#4878a8", edgecolor="white")
     axes.set_xlabel(f"score (of {maximum:g})")
@@ -120,12 +120,7 @@ def score_histogram(assignment: str, scores: list[float], maximum: float) -> str
 
 
 def pass_rate_bars(assignment: str, names: list[str], rates: list[float]) -> str:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(figsize=(5, 0.35 * len(names) + 0.8))
+    figure, axes = new_figure(5, 0.35 * len(names) + 0.8)
     axes.barh(names[::-1], [100 * r for r in rates[::-1]], color="#5a9e6f")
     axes.set_xlim(0, 100)
     axes.set_xlabel("students who passed (%)")

@@ -72,10 +72,10 @@ class ExportSettings:
 
 def parse_time(text: str) -> datetime:
     """A timestamp as nbgrader writes it (``2026-11-20 10:00:00.000000 UTC``) or ISO 8601; UTC if no zone."""
-    from nbgrader.utils import parse_utc
+    from dateutil import parser, tz
 
     try:
-        moment = parse_utc(text.strip())
+        moment = parser.parse(text.strip(), tzinfos={"UTC": tz.UTC})
     except (ValueError, OverflowError) as exc:
         raise ExportError(f"not a date and time: {text!r}") from exc
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

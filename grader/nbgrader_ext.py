@@ -7,6 +7,8 @@ import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
 from nbgrader.utils import is_grade
 
+from .verdicts import verdict_html
+
 
 class StderrIsNotFailure(NbGraderPreprocessor):
     """Relabel stderr output of grade cells as stdout, before nbgrader scores them.
@@ -26,34 +28,6 @@ class StderrIsNotFailure(NbGraderPreprocessor):
 
 
 HIDDEN_NOTE = "# The hidden tests of this problem ran here. What the grader found:"
-
-
-def split_hint(message: str) -> tuple[str, str]:
-    """(the verdict's message, the named mistake after "Hint:", or '')."""
-    head, sep, hint = message.partition("Hint:")
-    if not sep:
-        return message.strip(), ""
-    tail = re.search(r"\s*\[case \d+ of \d+[^\]]*\]\s*$", hint)
-    if tail:  # the case number belongs to the message, not to the hint
-        head, hint = head.rstrip() + " " + tail.group(0).strip(), hint[:tail.start()]
-    return head.strip(), hint.strip()
-
-
-def verdict_html(title: str, status: str, message: str, score: float | None = None,
-                 points: float | None = None) -> str:
-    """A problem's verdict as a box that wraps, with its hint set apart; every text escaped."""
-    from .sanitize import clean_text
-
-    text, hint = split_hint(clean_text(message))
-    points_text = f" — {score:g} / {points:g}" if score is not None and points is not None else ""
-    parts = [f'<div class="verdict {html.escape(status.replace(" ", "-"))}">',
-             f'<div class="verdict-head"><span class="badge">{html.escape(status.upper())}</span>'
-             f"{html.escape(title)}{points_text}</div>"]
-    if text and text != status:
-        parts.append(f'<p class="message">{html.escape(text)}</p>')
-    if hint:
-        parts.append(f'<p class="hint"><strong>Hint:</strong> {html.escape(hint)}</p>')
-    return "".join(parts) + "</div>"
 
 
 class ShowVerdicts(NbGraderPreprocessor):

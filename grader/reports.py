@@ -118,9 +118,9 @@ def verdict_for_student(p, error: str) -> str:
 def fallback_feedback(r: SubmissionResult) -> str:
     """The feedback page of a submission nbgrader could not turn into one: the same style as the
     complete pages, a message written for the student, and every problem with its title and verdict."""
-    from .nbgrader_ext import verdict_html
     from .sanitize import CSP_META, clean_text
     from .titles import assignment_title, problem_title
+    from .verdicts import verdict_html
 
     def esc(text):
         return html.escape(clean_text(text))
