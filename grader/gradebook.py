@@ -49,17 +49,18 @@ def copy_structure(source_gb, course_gb, assignment_id: str) -> None:
                                                    source=cell.source, checksum=cell.checksum)
 
 
-def stored_results(out_dir: Path, assignment_id: str) -> dict[str, dict]:
-    """student -> the stored result of every notebook the grader ran (not one that was unreadable)."""
-    results = {}
-    for path in sorted((out_dir / ".nbgrader" / "results" / assignment_id).glob("*.json")):
-        try:
-            stored = json.loads(path.read_text())
-        except (OSError, ValueError):
-            continue
-        if stored.get("problems"):
-            results[path.stem] = stored
-    return results
+def stored_result(out_dir: Path, result) -> dict | None:
+    """The stored worker result behind ``result`` (a SubmissionResult), if its notebook was run in
+    this or an earlier run; None when the notebook could not be read (a damaged or missing file, also
+    one that replaced a notebook graded before)."""
+    path = out_dir / ".nbgrader" / "results" / result.assignment / f"{result.student_id}.json"
+    try:
+        stored = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    if not stored.get("problems") or (result.error and result.error != stored.get("error")):
+        return None
+    return stored
 
 
 def copy_notebooks(out_dir: Path, assignment_id: str, student_id: str, submitted_at=None) -> None:
@@ -86,20 +87,24 @@ def copy_notebooks(out_dir: Path, assignment_id: str, student_id: str, submitted
         stamp.unlink()
 
 
-def save_scores(course_gb, assignment_id: str, student_id: str, stored: dict, submitted_at=None) -> None:
-    """The verified automatic scores; manual scores and comments are left as the instructor set them."""
+def save_scores(course_gb, result, submitted_at=None) -> None:
+    """The verified automatic scores (those of grades.csv); manual scores and comments are left as the
+    instructor set them."""
     extra = {"timestamp": submitted_at} if submitted_at else {}
-    submission = course_gb.update_or_create_submission(assignment_id, student_id, **extra)
+    submission = course_gb.update_or_create_submission(result.assignment, result.student_id, **extra)
+    set_auto_scores(course_gb, submission, {p.problem: p.score for p in result.problems})
+
+
+def set_auto_scores(course_gb, submission, scores: dict[str, float]) -> None:
     for notebook in submission.notebooks:
         for grade in notebook.grades:
-            row = stored["problems"].get(grade.name)
-            grade.auto_score = float(row["score"]) if row else 0.0
+            grade.auto_score = float(scores.get(grade.name.removeprefix("test_"), 0.0))
             grade.needs_manual_grade = False
     course_gb.db.commit()
 
 
-def sync_course_gradebook(out_dir: Path, students: list[str]) -> Path:
-    """Bring every graded assignment of ``out_dir`` into the course gradebook; returns its path."""
+def sync_course_gradebook(out_dir: Path, results: list) -> Path:
+    """Bring the graded class (SubmissionResult rows) into the course gradebook; returns its path."""
     from nbgrader.api import Gradebook, MissingEntry
     from sqlalchemy.exc import SAWarning
 
@@ -110,18 +115,28 @@ def sync_course_gradebook(out_dir: Path, students: list[str]) -> Path:
     with Gradebook(db_url(out_dir)) as course_gb, warnings.catch_warnings():
         # nbgrader's add_submission makes SQLAlchemy warn about its own autoflush; harmless
         warnings.simplefilter("ignore", SAWarning)
-        for student_id in students:
+        for student_id in sorted({r.student_id for r in results}):
             course_gb.update_or_create_student(student_id)
-        for workspace_db in sorted((out_dir / ".nbgrader").glob(f"*/{GRADEBOOK}")):
-            assignment_id = workspace_db.parent.name
-            with Gradebook(f"sqlite:///{workspace_db}") as work_gb:
+        for assignment_id in sorted({r.assignment for r in results}):
+            workspace_db = out_dir / ".nbgrader" / assignment_id / GRADEBOOK
+            if workspace_db.exists():
+                with Gradebook(f"sqlite:///{workspace_db}") as work_gb:
+                    try:
+                        copy_structure(work_gb, course_gb, assignment_id)
+                    except MissingEntry:
+                        pass  # the workspace never built the assignment
+        for r in results:
+            try:
+                course_gb.find_assignment(r.assignment)
+            except MissingEntry:
+                continue  # no notebook of this assignment was ever run
+            if stored_result(out_dir, r) is not None:
+                submitted_at = times.get((r.student_id, r.assignment))
+                copy_notebooks(out_dir, r.assignment, r.student_id, submitted_at)
+                save_scores(course_gb, r, submitted_at)
+            else:  # nothing could be run: an earlier submission's automatic scores no longer count
                 try:
-                    copy_structure(work_gb, course_gb, assignment_id)
+                    set_auto_scores(course_gb, course_gb.find_submission(r.assignment, r.student_id), {})
                 except MissingEntry:
-                    continue  # the workspace never built the assignment
-            for student_id, stored in stored_results(out_dir, assignment_id).items():
-                course_gb.update_or_create_student(student_id)
-                submitted_at = times.get((student_id, assignment_id))
-                copy_notebooks(out_dir, assignment_id, student_id, submitted_at)
-                save_scores(course_gb, assignment_id, student_id, stored, submitted_at)
+                    pass
     return out_dir / GRADEBOOK

@@ -25,7 +25,7 @@ def write_reports(results: list[SubmissionResult], out_dir: Path, submissions=No
     write_feedback(results, out_dir)
     if submissions is not None:
         record_submission_times(submissions, out_dir)
-    sync_course_gradebook(out_dir, sorted({r.student_id for r in results}))
+    sync_course_gradebook(out_dir, results)
     write_class_outputs(out_dir)
 
 

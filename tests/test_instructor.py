@@ -248,7 +248,7 @@ def test_nbgrader_export_gives_the_totals_of_grades_csv(graded, tmp_path):
 
 
 def test_the_next_grade_run_keeps_manual_grades_comments_and_export_settings(graded, regraded_copy,
-                                                                             monkeypatch):
+                                                                             monkeypatch, tmp_path):
     from nbgrader.api import Gradebook
 
     _, _, subs, solutions = graded
@@ -264,7 +264,11 @@ def test_the_next_grade_run_keeps_manual_grades_comments_and_export_settings(gra
         grade.manual_score = 1.0  # partial credit for the idea
         gb.db.commit()
     (out / ".nbgrader" / "results" / ASSIGNMENT / "bob.json").unlink()  # bob is graded again
-    result = run_grader(solutions, "grade", str(subs), "--out", str(out))
+    resubmitted = tmp_path / "resubmitted"
+    shutil.copytree(subs, resubmitted)
+    alice = resubmitted / "alice" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    alice.write_text(alice.read_text()[:100])  # damaged: her earlier 3 points no longer count
+    result = run_grader(solutions, "grade", str(resubmitted), "--out", str(out))
     assert result.returncode == 0, result.stderr
     assert "[1/1] bob" in result.stderr
     with Gradebook(url) as gb:
@@ -273,7 +277,9 @@ def test_the_next_grade_run_keeps_manual_grades_comments_and_export_settings(gra
         grade = next(g for g in bob.grades if g.name == "test_rnn_step_forward")
         assert (grade.manual_score, grade.auto_score) == (1.0, 0.0)
     api = course_api(out, solutions, monkeypatch)
-    assert {s["student"]: s["score"] for s in api.get_submissions(ASSIGNMENT)}["bob"] == 2.0  # 1 + 1 manual
+    scores = {s["student"]: s["score"] for s in api.get_submissions(ASSIGNMENT)}
+    assert scores["bob"] == 2.0  # 1 + 1 manual
+    assert scores["alice"] == 0.0 == totals(out)["alice"]
     wide = {r["student_id"]: r for r in read_csv(out / "grades_wide.csv")}  # exported as last time
     assert (wide["bob"]["total"], wide["bob"]["late_penalty"]) == ("0", "1")
 
