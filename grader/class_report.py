@@ -74,7 +74,7 @@ def mistake_of(problem: str, message: str) -> str:
     text = _CASE.sub("", message.strip())
     if "Hint:" in text:
         return text.split("Hint:", 1)[1].strip()
-    text = text.removeprefix(f"{problem}:").strip()
+    text = text.removeprefix(f"{problem}:").removeprefix(f"{problem} ").strip()
     text = _PAREN.sub("", text)
     text = re.split(r":\s", text, maxsplit=1)[0]
     return _NUMBER.sub("N", text).strip(" .") or "failed"
@@ -146,11 +146,11 @@ def distribution_section(grades: list[dict]) -> str:
         scores = sorted(float(r["score"]) for r in rows)
         maximum = float(rows[0]["max_score"])
         mean, median = statistics.mean(scores), statistics.median(scores)
-        parts.append(f"<h3>{esc(assignment_title(a))} <small>({esc(a)})</small></h3>"
+        parts.append(f"<div class='card'><h3>{esc(assignment_title(a))} <small>({esc(a)})</small></h3>"
                      f"<p class='stats' data-assignment='{esc(a)}' data-students='{len(scores)}'>"
                      f"{len(scores)} students, mean {mean:.2f}, median {median:g} of {maximum:g}</p>"
-                     + score_histogram(a, scores, maximum))
-    return "".join(parts)
+                     + score_histogram(a, scores, maximum) + "</div>")
+    return parts[0] + "<div class='cards'>" + "".join(parts[1:]) + "</div>"
 
 
 def pass_rate_section(problems: list[dict]) -> str:
@@ -244,7 +244,8 @@ th, td { border: 1px solid #ddd; padding: 0.25em 0.6em; text-align: left; vertic
 th { background: #f3f3f3; } td.num { text-align: right; }
 td.message { max-width: 45em; white-space: pre-wrap; overflow-wrap: anywhere; }
 .side { display: flex; flex-wrap: wrap; gap: 1.5em; align-items: flex-start; }
-img.plot { max-width: 100%; } nav a { margin-right: 1em; } small, .stats { color: #555; }
+img.plot { max-width: 100%; } .cards { display: flex; flex-wrap: wrap; gap: 1em 2em; }
+.card { flex: 0 1 30em; } .card h3 { font-size: 1em; } nav a { margin-right: 1em; } small, .stats { color: #555; }
 tr.tampering td, tr.not-graded td:first-child { background: #fff4e5; }
 """
 

@@ -76,6 +76,8 @@ def test_mistakes_are_grouped_by_hint_or_by_first_clause():
     other = f"{step}: h_next has shape (4, 5); expected (5, 4). [case 1 of 7, seed 99]"
     assert mistake_of(step, hinted) == "your result matches what you get when Wh is used transposed."
     assert mistake_of(step, plain) == mistake_of(step, other) == "h_next has shape (N, N); expected (N, N)"
+    assert mistake_of(step, f"{step} is not implemented yet (it raised NotImplementedError). [case 1 of 7, seed 3]") \
+        == "is not implemented yet (it raised NotImplementedError)"
     rows = [{"assignment": "a", "problem": step, "status": "failed", "message": m} for m in (hinted, plain, other)]
     rows.append({"assignment": "a", "problem": step, "status": "passed", "message": "passed"})
     assert frequent_mistakes(rows)[("a", step)].most_common(1)[0][1] == 2
