@@ -11,6 +11,8 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .sanitize import CSP_META, clean_text
+
 if TYPE_CHECKING:  # only for annotations: grading imports this module
     from .grading import SubmissionResult
 
@@ -40,17 +42,22 @@ def write_reports(results: list[SubmissionResult], out_dir: Path) -> None:
             (dest / f"{r.assignment}.html").write_text(fallback_feedback(r))
 
 
+def _text(value: object) -> str:
+    """Student-derived text for a page: cleaned (valid UTF-8, capped) and HTML-escaped."""
+    return html.escape(clean_text(value))
+
+
 def fallback_feedback(r: SubmissionResult) -> str:
     """A plain feedback page for a submission nbgrader could not turn into one."""
     rows = "".join(
-        f"<tr><td>{html.escape(p.problem)}</td><td>{p.score:g} / {p.max_score:g}</td>"
-        f"<td>{html.escape(p.status)}</td><td>{html.escape(p.message)}</td></tr>" for p in r.problems
+        f"<tr><td>{_text(p.problem)}</td><td>{p.score:g} / {p.max_score:g}</td>"
+        f"<td>{_text(p.status)}</td><td>{_text(p.message)}</td></tr>" for p in r.problems
     )
     return (
-        "<!DOCTYPE html><html><head><meta charset='utf-8'>"
-        f"<title>{html.escape(r.assignment)}: feedback</title></head><body>"
-        f"<h1>{html.escape(r.assignment)}</h1><p>Student: {html.escape(r.student_id)}</p>"
-        f"<p><strong>Your submission could not be graded in full:</strong> {html.escape(r.error)}</p>"
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'>{CSP_META}"
+        f"<title>{_text(r.assignment)}: feedback</title></head><body>"
+        f"<h1>{_text(r.assignment)}</h1><p>Student: {_text(r.student_id)}</p>"
+        f"<p><strong>Your submission could not be graded in full:</strong> {_text(r.error)}</p>"
         f"<p>Score: {r.score:g} / {r.max_score:g}</p>"
         f"<table border='1'><tr><th>Problem</th><th>Score</th><th>Status</th><th>Message</th></tr>{rows}</table>"
         "</body></html>"
