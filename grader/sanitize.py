@@ -21,6 +21,7 @@ from bleach.css_sanitizer import CSSSanitizer
 MESSAGE_CHARS = 2000  # longest message from student code kept in a report
 
 # C0 controls but tab, newline and carriage return, DEL and C1 controls: they garble terminals and CSV viewers
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 # What a notebook's output may keep: text, tables, images (plots), maths; no script, style sheet,
@@ -51,8 +52,8 @@ def clean_text(text: object, limit: int = MESSAGE_CHARS) -> str:
     """``text`` as valid UTF-8 without control characters, at most ``limit`` characters long."""
     if not isinstance(text, str):
         text = str(text)
-    # lone surrogates (e.g. '\\ud800') cannot be encoded: replace them, and any other bad code point
-    text = text.encode("utf-8", "replace").decode("utf-8", "replace")
+    # lone surrogates (e.g. '\\ud800') cannot be encoded as UTF-8 (a str holds no valid pair)
+    text = _SURROGATE.sub("\N{REPLACEMENT CHARACTER}", text)
     text = _CONTROL.sub("\N{REPLACEMENT CHARACTER}", text)
     if len(text) > limit:
         cut = len(text) - limit
@@ -127,7 +128,7 @@ def markdown_as_html(source: str) -> str:
 def _valid_text(text: object) -> str:
     """Text as valid UTF-8, terminal colours kept (nbconvert turns them into escaped HTML)."""
     text = text if isinstance(text, str) else "".join(map(str, text)) if isinstance(text, list) else str(text)
-    return text.encode("utf-8", "replace").decode("utf-8", "replace")
+    return _SURROGATE.sub("\N{REPLACEMENT CHARACTER}", text)
 
 
 def _sanitize_output(output: dict) -> dict | None:
