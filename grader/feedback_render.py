@@ -27,6 +27,7 @@ from .sandbox import Limits
 from .sanitize import sanitize_notebook, with_csp
 
 MEMORY_ERROR = 3  # the child's exit code when it ran out of its memory
+rendering: set[int] = set()  # the child rendering now, for the worker's clean-up on a signal
 
 
 class SanitizeNotebook(Preprocessor):
@@ -89,11 +90,13 @@ def render_feedback(api, assignment_id: str, student_id: str, limits: Limits) ->
         finally:
             os._exit(code)
     os.close(write_end)
+    rendering.add(pid)
     try:
         status = wait_for(pid, limits.feedback_seconds)
         with os.fdopen(read_end, "rb") as pipe:
             said = pipe.read(4000).decode("utf-8", "replace")
     finally:
+        rendering.discard(pid)
         with contextlib.suppress(OSError):
             os.close(read_end)
     if status is None or (os.WIFSIGNALED(status) and os.WTERMSIG(status) in (signal.SIGXCPU, signal.SIGKILL)):

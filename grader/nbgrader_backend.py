@@ -20,8 +20,10 @@ and then, for each student in turn:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import sys
 import threading
 import traceback
@@ -302,7 +304,6 @@ def die_with_parent() -> None:
     """Linux: this worker gets SIGTERM when the grading run that started it dies (no stray graders),
     and on SIGTERM (or SIGHUP, SIGINT) it removes the sandbox it is grading in, then exits."""
     import ctypes
-    import signal
 
     for name in ("SIGTERM", "SIGHUP", "SIGINT"):
         signal.signal(getattr(signal, name), remove_sandbox_and_exit)
@@ -316,8 +317,12 @@ def die_with_parent() -> None:
 
 def remove_sandbox_and_exit(signum, frame) -> None:
     """Signal handler: the kernel, its processes, control group and folders go; then the worker."""
+    from .feedback_render import rendering
     from .sandbox import kernel
 
+    for child in list(rendering):
+        with contextlib.suppress(OSError):
+            os.kill(child, signal.SIGKILL)
     sandbox = kernel._active
     try:
         if sandbox is not None:
