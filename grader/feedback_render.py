@@ -68,8 +68,11 @@ def limit_this_process(limits: Limits) -> None:
 
 def render_feedback(api, assignment_id: str, student_id: str, limits: Limits) -> str:
     """Run nbgrader's generate_feedback for one student in a limited child; '' or why it failed."""
-    read_end, write_end = os.pipe()
-    pid = os.fork()
+    try:
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+    except OSError as exc:
+        return f"the feedback page could not be rendered ({exc.strerror})"
     if pid == 0:  # the child: render, report, and leave without running the worker's clean-up
         code = 2
         try:
