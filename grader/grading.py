@@ -195,6 +195,8 @@ def run_worker(job: Job, on_result: Callable) -> None:
             proc = subprocess.Popen([sys.executable, "-m", "grader.nbgrader_backend", str(job_file)],
                                     stdout=subprocess.PIPE, stderr=log, text=True, env=worker_env(), cwd=workspace)
             WORKERS.add(proc)
+            if STOPPING.is_set():  # stopped while it started
+                proc.terminate()
             for line in proc.stdout:
                 if not line.startswith(RESULT_PREFIX):
                     continue
