@@ -32,3 +32,10 @@ from grader.nbgrader_ext import MathToMathML, ShowVerdicts  # noqa: E402
 c.GenerateFeedback.preprocessors = ["nbgrader.preprocessors.GetGrades", ShowVerdicts, MathToMathML,
                                     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor"]
 c.HTMLExporter.extra_template_basedirs = feedback_template_dirs()
+
+# Pages that show student work (Formgrader, feedback) are sanitised: student code and markdown can
+# hold HTML and JavaScript that would otherwise run in the instructor's Jupyter session. The grader's
+# own rules keep plots and text and drop scripts, event handlers, iframes, forms and javascript: URLs.
+c.HTMLExporter.preprocessors = ["grader.feedback_render.SanitizeNotebook"]
+c.HTMLExporter.sanitize_html = True
+c.HTMLExporter.filters = {"clean_html": "grader.sanitize.sanitize_html"}

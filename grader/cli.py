@@ -8,6 +8,7 @@ self-check found failing problems, 2 when the grader itself could not do its job
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
@@ -151,12 +152,32 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def stop_cleanly_on_signals() -> None:
+    """SIGTERM, SIGINT or SIGHUP: stop the workers (each removes its sandbox), then leave.
+
+    What was graded is kept (each result is stored at once); the same command grades the rest.
+    """
+    def stop(signum, frame):
+        for name in ("SIGTERM", "SIGINT", "SIGHUP"):
+            signal.signal(getattr(signal, name), signal.SIG_IGN)  # once is enough
+        from .grading import stop_workers
+
+        stop_workers()
+        raise KeyboardInterrupt
+
+    for name in ("SIGTERM", "SIGINT", "SIGHUP"):
+        signal.signal(getattr(signal, name), stop)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if args.command in ("grade", "demo"):
+        stop_cleanly_on_signals()
     try:
         return args.func(args)
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        print("interrupted: what was graded is kept; run the same command again to grade the rest",
+              file=sys.stderr)
         return 130
     except Exception as exc:  # the grader itself failed: say what, exit non-zero
         print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)

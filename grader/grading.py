@@ -18,13 +18,16 @@ a course secret kept in ``OUT/.nbgrader/secret.key``, so a rerun draws the same 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import math
 import os
 import secrets
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -33,13 +36,16 @@ from typing import Callable
 
 import nbformat
 
-from .nbgrader_backend import NOT_RUN, RESULT_PREFIX, VERIFIED, Job
+from .nbgrader_backend import FAILED, NOT_RUN, RESULT_PREFIX, TAMPERING, VERIFIED, Job
 from .paths import ROOT, assignment_ids, source_notebook
 from .reports import write_reports
-from .sandbox import require_sandbox
+from .sandbox import Limits, remove_stale_folders, require_sandbox
+from .sanitize import clean_text
 from .submissions import Submission, collect
 
-RESULT_FORMAT = "3"  # part of every fingerprint: results of an older grader are graded again (3: feedback pages, times)
+RESULT_FORMAT = "3"  # part of every fingerprint: results of an older grader are graded again
+STATUSES = {VERIFIED, FAILED, NOT_RUN, TAMPERING}
+STOPPING = threading.Event()  # set when the run is stopped (a signal): no new worker starts
 
 
 @dataclass
@@ -83,7 +89,7 @@ def score_submission(submission: Submission, worker_result: dict | None) -> Subm
     """Turn one worker result (or the reason there is none) into rows for every problem."""
     result = SubmissionResult(submission.student_id, submission.assignment_id)
     outcome = worker_result or {}  # empty when the notebook never reached nbgrader
-    result.error = submission.error or outcome.get("error", "")
+    result.error = clean_text(submission.error or outcome.get("error", ""))
     graded = outcome.get("problems", {})
     for grade_id, points in graded_problems(submission.assignment_id):
         row = graded.get(grade_id)
@@ -91,7 +97,7 @@ def score_submission(submission: Submission, worker_result: dict | None) -> Subm
             message = result.error or "the graded cell is missing from the notebook"
             result.problems.append(ProblemResult(problem_name(grade_id), 0.0, points, message, NOT_RUN))
         else:
-            message = VERIFIED if row["status"] == VERIFIED else row["message"]
+            message = VERIFIED if row["status"] == VERIFIED else clean_text(row["message"])
             result.problems.append(ProblemResult(problem_name(grade_id), row["score"], points, message,
                                                  row["status"]))
     result.feedback = outcome.get("feedback", {})
@@ -99,7 +105,10 @@ def score_submission(submission: Submission, worker_result: dict | None) -> Subm
 
 
 def fingerprint(submission: Submission) -> str:
-    """Changes when the notebook, the assignment's source or the grader's result format changes."""
+    """Changes when the notebook, the assignment's source or the grader's result format changes.
+
+    ``submission.notebook`` is the grader's own copy of what ``collect`` read and verified, never the
+    file (or link) in the class folder."""
     digest = hashlib.sha256(RESULT_FORMAT.encode())
     digest.update(source_notebook(submission.assignment_id).read_bytes())
     digest.update(Path(submission.notebook).read_bytes())
@@ -120,12 +129,39 @@ def load_result(results: Path, student_id: str, expected: str, graded_only: bool
     itself failed (a rerun tries those again)."""
     path = results / f"{student_id}.json"
     try:
-        stored = json.loads(path.read_text())
-    except (OSError, ValueError):
+        stored = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
         return None
-    if stored.get("fingerprint") != expected or (graded_only and not stored.get("ok")):
+    if not sound_result(stored) or stored.get("fingerprint") != expected or (graded_only and not stored.get("ok")):
         return None
     return stored
+
+
+def sound_result(stored: object) -> bool:
+    """Whether a stored result has the shape the reports need, and only text that can be written.
+
+    A result file is the grader's own, but its text came from student code: one that cannot be
+    written as UTF-8 (a lone surrogate), or of the wrong type, would fail the reports of the whole
+    class on every rerun. Such a result is not used; the notebook is graded again.
+    """
+    if not isinstance(stored, dict) or not isinstance(stored.get("problems"), dict):
+        return False
+    if not all(isinstance(stored.get(k, ""), str) for k in ("student_id", "assignment", "error", "fingerprint")):
+        return False
+    for row in stored["problems"].values():
+        if not isinstance(row, dict) or row.get("status") not in STATUSES or not isinstance(row.get("message"), str):
+            return False
+        score, maximum = row.get("score"), row.get("max_score")
+        if not all(type(v) in (int, float) and math.isfinite(v) for v in (score, maximum)) or not 0 <= score <= maximum:
+            return False
+    feedback = stored.get("feedback", {})
+    if not isinstance(feedback, dict) or not all(isinstance(v, str) for v in feedback.values()):
+        return False
+    try:
+        json.dumps(stored, ensure_ascii=False).encode("utf-8")
+    except (UnicodeEncodeError, ValueError, RecursionError):
+        return False
+    return True
 
 
 def worker_env() -> dict:
@@ -150,7 +186,7 @@ def run_worker(job: Job, on_result: Callable) -> None:
     workspace, results = Path(job.workspace), Path(job.results)
     pending = list(job.students)
     attempt = 0
-    while pending:
+    while pending and not STOPPING.is_set():
         attempt += 1
         job_file = workspace / f"job-{attempt}.json"
         job_file.write_text(json.dumps({**job.__dict__, "students": pending}))
@@ -158,6 +194,9 @@ def run_worker(job: Job, on_result: Callable) -> None:
         with open(log_path, "w") as log:
             proc = subprocess.Popen([sys.executable, "-m", "grader.nbgrader_backend", str(job_file)],
                                     stdout=subprocess.PIPE, stderr=log, text=True, env=worker_env(), cwd=workspace)
+            WORKERS.add(proc)
+            if STOPPING.is_set():  # stopped while it started
+                proc.terminate()
             for line in proc.stdout:
                 if not line.startswith(RESULT_PREFIX):
                     continue
@@ -167,8 +206,11 @@ def run_worker(job: Job, on_result: Callable) -> None:
                     raise RuntimeError(f"{job.assignment}: {payload['fatal']} (see {log_path})")
                 on_result(payload)
             proc.wait()
+            WORKERS.discard(proc)
         done = {student for student, mark in pending if load_result(results, student, mark) is not None}
         left = [(student, mark) for student, mark in pending if student not in done]
+        if STOPPING.is_set():  # stopped by a signal: what is left is graded by the next run
+            return
         if left and proc.returncode == 0:
             raise RuntimeError(f"{job.assignment}: the worker finished without grading {left[0][0]} "
                                f"(see {log_path})")
@@ -183,8 +225,24 @@ def run_worker(job: Job, on_result: Callable) -> None:
         pending = left
 
 
+WORKERS: set = set()  # worker processes running now
+
+
+def stop_workers() -> None:
+    """Stop the run's workers (each removes its sandbox as it goes), and start no new one."""
+    STOPPING.set()
+    for proc in list(WORKERS):
+        with contextlib.suppress(OSError):
+            proc.terminate()
+    for proc in list(WORKERS):
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=30)
+
+
 def prepare_workspace(workspace: Path, submissions: list[Submission]) -> None:
-    """Copy the notebooks to grade into nbgrader's submitted layout (and nothing else beside them)."""
+    """Copy the notebooks to grade into nbgrader's submitted layout (and nothing else beside them).
+
+    ``sub.notebook`` is the grader's own verified copy (see :func:`grader.submissions.collect`)."""
     if workspace.exists():
         shutil.rmtree(workspace)  # nbgrader's own state is rebuilt; results are kept elsewhere
     for sub in submissions:
@@ -215,6 +273,7 @@ def grade_class(submissions_path: Path, out_dir: Path, jobs: int | None = None,
                 limits: dict | None = None) -> list[SubmissionResult]:
     """Grade every submission under ``submissions_path`` and write the reports into ``out_dir``."""
     require_sandbox(unsafe)
+    remove_stale_folders()  # left by a run that was killed
     out_dir = Path(out_dir).resolve()
     work = out_dir / ".nbgrader"
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -223,7 +282,7 @@ def grade_class(submissions_path: Path, out_dir: Path, jobs: int | None = None,
         shutil.rmtree(work / "unzipped")
     work.mkdir(exist_ok=True)
     secret_file = course_secret(work)
-    submissions, warnings = collect(Path(submissions_path), assignments, work)
+    submissions, warnings = collect(Path(submissions_path), assignments, work, Limits(**(limits or {})))
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)
     if unsafe:
@@ -268,7 +327,14 @@ def grade_class(submissions_path: Path, out_dir: Path, jobs: int | None = None,
             stored = load_result(work / "results" / sub.assignment_id, sub.student_id,
                                  marks[(sub.student_id, sub.assignment_id)])
             if stored is None:
-                raise RuntimeError(f"no result for {sub.student_id} / {sub.assignment_id} after grading")
-        results.append(score_submission(sub, stored))
+                if STOPPING.is_set():
+                    raise KeyboardInterrupt
+                stored = {"problems": {}, "error": "the grader kept no sound result for this notebook; "
+                                                   "grade the class again"}
+        try:
+            results.append(score_submission(sub, stored))
+        except Exception as exc:  # noqa: BLE001 - one submission must never stop the reports
+            sub.error = f"the grader could not score this notebook ({type(exc).__name__})"
+            results.append(score_submission(sub, None))
     write_reports(results, out_dir, submissions)
     return results

@@ -20,17 +20,21 @@ and then, for each student in turn:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import sys
 import threading
 import time
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
 from traitlets.config import Config
 
 from .paths import SOLUTIONS
+from .sanitize import clean_text
 
 PASSED = "passed"
 RESULT_PREFIX = "@@grader-result "  # marks the worker's result lines among log output
@@ -81,8 +85,12 @@ def nbgrader_config(root: Path, source: Path = SOLUTIONS, release: Path | None =
     c.SandboxedExecute.iopub_timeout = 10
     c.SandboxedExecute.raise_on_iopub_timeout = False
     # Feedback: verdicts instead of hidden tests, maths as MathML, the course's page (grader/templates)
-    c.GenerateFeedback.preprocessors = [ShowVerdicts, MathToMathML, *_feedback_steps()]
+    # The feedback shows what student code displayed: sanitised last, rendered without scripts
+    from .feedback_render import SanitizeNotebook, exporter_config
+
+    c.GenerateFeedback.preprocessors = [ShowVerdicts, MathToMathML, *_feedback_steps(), SanitizeNotebook]
     c.HTMLExporter.extra_template_basedirs = feedback_template_dirs()
+    exporter_config(c)
     return c
 
 
@@ -196,7 +204,7 @@ def problem_rows(graded: list[tuple[str, float]], verdicts: dict, in_notebook: d
                 message = (f"suspected tampering: the notebook reported this check as {said}, but the "
                            f"grader's own verification says: {message}")
         rows[grade_id] = {"score": points if passed else 0.0, "max_score": points, "status": status,
-                          "message": message}
+                          "message": clean_text(message)}
     return rows
 
 
@@ -223,6 +231,7 @@ def grade_student(api, job: Job, student_id: str, graded: list, secret: bytes) -
     import nbformat
 
     from .checks import get_problem
+    from .feedback_render import read_pages, render_feedback
     from .sandbox import Limits, Sandbox
     from .sandbox.judge import Judge, seed_for
     from .sandbox.kernel import RUNNING_CELL, activate
@@ -264,7 +273,8 @@ def grade_student(api, job: Job, student_id: str, graded: list, secret: bytes) -
         cell_errors = cell_messages(nbformat.read(str(notebook_path), as_version=4))
     else:
         why = out_of_memory_message(limits) if out_of_memory else short_error(autograded)
-        result["error"] = "nbgrader could not run the notebook to the end: " + why + running_cell_note(why)
+        result["error"] = clean_text("nbgrader could not run the notebook to the end: " + why
+                                     + running_cell_note(why))
         print(f"{student_id}: nbgrader autograde failed:\n{autograded.get('log') or ''}\n"
               f"{autograded.get('error') or ''}", file=sys.stderr, flush=True)  # the worker's log
         if notebook_path.exists():
@@ -275,12 +285,13 @@ def grade_student(api, job: Job, student_id: str, graded: list, secret: bytes) -
         save_verified_scores(api, assignment_id, student_id, notebook_id,
                              {g: row["score"] for g, row in result["problems"].items()})
         mark_verdicts(notebook_path, result["problems"], assignment_id)
-        feedback = api.generate_feedback(assignment_id, student_id, force=True)
-        if feedback["success"]:
-            pages = sorted((root / "feedback" / student_id / assignment_id).glob("*.html"))
-            result["feedback"] = {page.name: page.read_text(encoding="utf-8") for page in pages}
+        # in a child process with memory and time limits: a page costs the worker a bounded amount
+        failed = render_feedback(api, assignment_id, student_id, limits)
+        if not failed:
+            result["feedback"] = read_pages(root / "feedback" / student_id / assignment_id)
         else:
-            result["feedback_error"] = short_error(feedback)
+            result["feedback_error"] = clean_text(failed)
+            print(f"{student_id}: no feedback page: {failed}", file=sys.stderr, flush=True)
     result["ok"] = True
     return result
 
@@ -322,16 +333,34 @@ def write_result(results: Path, result: dict, fingerprint: str) -> None:
 
 
 def die_with_parent() -> None:
-    """Linux: this worker gets SIGKILL when the grading run that started it dies (no stray graders)."""
+    """Linux: this worker gets SIGTERM when the grading run that started it dies (no stray graders),
+    and on SIGTERM (or SIGHUP, SIGINT) it removes the sandbox it is grading in, then exits."""
     import ctypes
-    import signal
 
+    for name in ("SIGTERM", "SIGHUP", "SIGINT"):
+        signal.signal(getattr(signal, name), remove_sandbox_and_exit)
     try:
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         return
     if os.getppid() == 1:  # the parent died before prctl
         raise SystemExit(1)
+
+
+def remove_sandbox_and_exit(signum, frame) -> None:
+    """Signal handler: the kernel, its processes, control group and folders go; then the worker."""
+    from .feedback_render import rendering
+    from .sandbox import kernel
+
+    for child in list(rendering):
+        with contextlib.suppress(OSError):
+            os.kill(child, signal.SIGKILL)
+    sandbox = kernel._active
+    try:
+        if sandbox is not None:
+            sandbox.remove()
+    finally:
+        os._exit(128 + signum)
 
 
 def main(argv: list[str]) -> int:
@@ -356,8 +385,9 @@ def main(argv: list[str]) -> int:
         try:
             line = grade_student(api, job, student_id, graded, secret)
         except Exception as exc:  # one submission must never stop the others
+            traceback.print_exc()  # the worker's log
             line = {"student_id": student_id, "assignment": job.assignment, "ok": False, "problems": {},
-                    "error": f"grading failed: {type(exc).__name__}: {exc}"}
+                    "error": clean_text(f"grading failed: {type(exc).__name__}: {exc}")}
         line["seconds"] = round(time.monotonic() - started, 2)  # for the class report's slowest notebooks
         write_result(results, line, fingerprint)
         print(RESULT_PREFIX + json.dumps({k: line[k] for k in ("student_id", "assignment", "ok", "problems")}),

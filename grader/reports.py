@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .sanitize import CSP_META, clean_text
+
 if TYPE_CHECKING:  # only for annotations: grading imports this module
     from .grading import SubmissionResult
 
@@ -118,7 +120,6 @@ def verdict_for_student(p, error: str) -> str:
 def fallback_feedback(r: SubmissionResult) -> str:
     """The feedback page of a submission nbgrader could not turn into one: the same style as the
     complete pages, a message written for the student, and every problem with its title and verdict."""
-    from .sanitize import CSP_META, clean_text
     from .titles import assignment_title, problem_title
     from .verdicts import verdict_html
 

@@ -289,7 +289,12 @@ def unpack(data: bytes, limit: int, materialize: bool | str = False):
         raise
     except (Exception, RecursionError) as exc:
         raise WireError(f"the data is malformed ({type(exc).__name__}: {str(exc)[:200]})") from None
-    return _Decoder(arrays, materialize).decode(tree)
+    try:
+        return _Decoder(arrays, materialize).decode(tree)
+    except WireError:
+        raise
+    except (Exception, RecursionError) as exc:  # a node without the keys its tag needs, a bad dtype, ...
+        raise WireError(f"the data is malformed ({type(exc).__name__}: {str(exc)[:200]})") from None
 
 
 class _Decoder:

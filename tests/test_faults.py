@@ -21,7 +21,7 @@ from grader.checks import get_problem
 from tests.fixtures.make_course import ASSIGNMENT, build
 from tests.test_pipeline import read_csv, submit
 
-LIMITS = {"cell_seconds": 10, "notebook_seconds": 60, "notebook_memory_bytes": 3 * 2**30}
+LIMITS = {"cell_seconds": 10, "notebook_seconds": 60, "notebook_memory_bytes": 3 * 2**30, "feedback_seconds": 10}
 CGROUPS = os.geteuid() == 0  # the notebook-wide memory limit needs a grader running as root
 FAULTS = {  # the cell inserted after the first hidden check
     "kernel_exit": "import os\nos._exit(1)",
@@ -41,7 +41,21 @@ EXPECTED = {  # (rnn_step_forward, softmax): what can be verified
     "memory_bomb": (2, 0) if CGROUPS else (2, 1),
     "infinite_loop": (2, 1), "output_flood": (2, 1), "not_utf8_output": (2, 1),
     "edited_tests": (0, 0), "deleted_test": (2, 0), "invalid_json": (0, 0), "not_utf8_file": (0, 0),
+    "output_walkarounds": (2, 1), "surrogate_message": (0, 1), "deep_json": (0, 0), "too_many_cells": (0, 0),
+    "too_large": (0, 0), "pathological_markdown": (2, 1),
 }
+# Output that walked around the output cap: errors with 20 MB messages, one update by display id
+# rewriting 100 outputs, and widget state (stored in the notebook's metadata).
+WALKAROUNDS = [
+    *['raise ValueError("e" * 5_000_000)'] * 2,
+    '''from IPython.display import display, update_display
+for _ in range(100):
+    display("small", display_id="same")
+update_display({"text/plain": "u" * 1_100_000}, raw=True, display_id="same")''',
+    '''from comm import create_comm
+widgets = [create_comm(target_name="jupyter.widget", data={"state": {"value": "w" * 1_000_000}, "buffer_paths": []})
+           for _ in range(20)]''',
+]
 
 
 def grade(solutions: Path, subs: Path, out: Path, **popen) -> subprocess.Popen:
@@ -84,6 +98,23 @@ def graded(course):
     text = nbformat.writes(solved)
     submit(subs, "invalid_json", text[: len(text) // 3])
     submit(subs, "not_utf8_file", b"\xff\xfe{ \x80 }")
+    walkarounds = copy(solved)
+    walkarounds.cells[5:5] = [nbformat.v4.new_code_cell(code) for code in WALKAROUNDS]
+    submit(subs, "output_walkarounds", walkarounds)
+    surrogate = copy(solved)  # the check's message quotes a lone surrogate from the student's exception
+    surrogate.cells[2].source = ("import numpy as np\n"
+                                 "def rnn_step_forward(*args):\n    raise ValueError('bad \\ud800 text')")
+    submit(subs, "surrogate_message", surrogate)
+    submit(subs, "deep_json", '{"cells": ' + "[" * 100_000 + "]" * 100_000 + ', "metadata": {}, "nbformat": 4}')
+    many = copy(solved)
+    many.cells += [nbformat.v4.new_markdown_cell("") for _ in range(5000)]
+    submit(subs, "too_many_cells", many)
+    large = copy(solved)
+    large.cells.append(nbformat.v4.new_markdown_cell("x" * 33 * 2**20))
+    submit(subs, "too_large", large)
+    pathological = copy(solved)  # about 0.5 GB and 8 s per MB to render, before the limits
+    pathological.cells.append(nbformat.v4.new_markdown_cell("**a" * (8 * 2**20 // 3)))
+    submit(subs, "pathological_markdown", pathological)
     started = time.monotonic()
     process = grade(solutions, subs, out)
     stdout, stderr = process.communicate(timeout=900)
@@ -159,6 +190,82 @@ def test_a_gigabyte_of_output_costs_at_most_what_follows_it(graded):
     assert notes, [o.get("text", "")[:200] for o in flood.outputs]
 
 
+# ------------------------------------------------------------------------------ one notebook never costs the class
+
+
+def test_unreadable_or_oversized_notebooks_are_refused_for_that_student(graded):
+    """Before: a notebook nested deeper than Python's recursion limit raised RecursionError out of
+    collect and nobody was graded (exit 2); no limit on size or cells existed."""
+    by_student = messages(graded[2])
+    assert "nested deeper than the grader reads" in by_student["deep_json"][0]
+    assert "cells, more than the 2,000 the grader accepts" in by_student["too_many_cells"][0]
+    assert "more than the 32 MiB a submission may be" in by_student["too_large"][0]
+
+
+def test_a_lone_surrogate_in_a_message_is_cleaned(graded):
+    """Before: the student's exception text carried '\\ud800' into the verdict; writing problems.csv
+    failed with UnicodeEncodeError, no feedback page was written for anyone, and the bad result was
+    cached for every rerun."""
+    returncode, stderr, out, _ = graded
+    assert returncode == 0, stderr
+    step = messages(out)["surrogate_message"][0]
+    assert "bad \N{REPLACEMENT CHARACTER} text" in step, step
+    assert (out / "feedback" / "surrogate_message" / ASSIGNMENT / f"{ASSIGNMENT}.html").exists()
+
+
+def test_every_kind_of_output_counts_against_the_cap(graded):
+    """Before: errors (2 × 5 MB messages, each also in its traceback), an update by display id
+    rewriting 100 outputs (110 MB) and widget state in the metadata (20 MB) were not counted: the
+    autograded notebook held about 150 MB. Errors still decide scores: over the cap each is kept,
+    cut short."""
+    notebook = autograded(graded[2], "output_walkarounds")
+    assert notebook.stat().st_size < 40 * 2**20
+    nb = nbformat.read(str(notebook), as_version=4)
+    assert "dropped the rest of this notebook's output" in nbformat.writes(nb)
+    errors = [o for cell in nb.cells[5:7] for o in cell.outputs if o.output_type == "error"]
+    assert [o.ename for o in errors] == ["ValueError"] * 2
+    assert sum(map(len, errors[-1].traceback)) < 10_000  # over the cap: cut short
+    assert len(json.dumps(nb.metadata.get("widgets", {}))) < 16 * 2**20
+
+
+def test_feedback_rendering_is_bounded(graded):
+    """An 8 MB markdown cell of a pathological pattern took 200 s and 4 GB of the grader's own
+    memory to render. Now the page is rendered in a child with a time and memory limit; over them,
+    the student gets the plain page with the verified scores."""
+    out = graded[2]
+    stored = json.loads((out / ".nbgrader" / "results" / ASSIGNMENT / "pathological_markdown.json").read_text())
+    assert "rendering the feedback page" in stored["feedback_error"], stored.get("feedback_error")
+    page = (out / "feedback" / "pathological_markdown" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
+    assert "Content-Security-Policy" in page and "**a**a" not in page
+
+
+def test_a_zip_with_unsafe_members_skips_only_those(course, tmp_path):
+    """Before: one unsafe member name refused the whole class (SubmissionsError)."""
+    import stat
+    import zipfile
+
+    from grader.submissions import collect
+
+    root, solutions, solved = course
+    archive = tmp_path / "class.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr(f"ann/{ASSIGNMENT}/{ASSIGNMENT}.ipynb", nbformat.writes(solved))
+        zf.writestr(f"../ben/{ASSIGNMENT}/{ASSIGNMENT}.ipynb", nbformat.writes(solved))
+        zf.writestr(f"/abs/{ASSIGNMENT}/{ASSIGNMENT}.ipynb", nbformat.writes(solved))
+        link = zipfile.ZipInfo(f"cid/{ASSIGNMENT}/{ASSIGNMENT}.ipynb")
+        link.external_attr = (stat.S_IFLNK | 0o777) << 16
+        zf.writestr(link, str(solutions / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"))
+    submissions, warnings = collect(archive, [ASSIGNMENT], tmp_path / "scratch")
+    by_student = {s.student_id: s for s in submissions}
+    assert by_student["ann"].notebook is not None and by_student["ann"].error == ""
+    assert "ben" not in by_student and "abs" not in by_student
+    assert "cid" not in by_student or by_student["cid"].notebook is None
+    said = "\n".join(warnings)
+    assert f"'../ben/{ASSIGNMENT}/{ASSIGNMENT}.ipynb': an unsafe path" in said
+    assert f"'/abs/{ASSIGNMENT}/{ASSIGNMENT}.ipynb': an unsafe path" in said
+    assert f"'cid/{ASSIGNMENT}/{ASSIGNMENT}.ipynb': a symbolic link" in said
+
+
 # ------------------------------------------------------------------------------ killed and resumed
 
 
@@ -217,3 +324,58 @@ def test_the_course_secret_fixes_the_inputs(small_class, tmp_path):
     two = Session(problem, seed_for(b"secret", "ann", ASSIGNMENT, "softmax")).request()
     other = Session(problem, seed_for(b"secret", "ben", ASSIGNMENT, "softmax")).request()
     assert one == two and one != other
+
+
+def children(pid: int) -> set[int]:
+    found = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found |= {int(p) for p in (task / "children").read_text().split()}
+    return found
+
+
+def test_a_stopped_run_removes_its_sandboxes(small_class, tmp_path):
+    """Before: SIGTERM killed the grading run at once; its workers got SIGKILL and left their
+    sandbox folders in /tmp (and their control groups) behind."""
+    import tempfile
+
+    solutions, subs = small_class
+    env = dict(os.environ, RNN_COURSE_SOLUTIONS=str(solutions))
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env["PATH"]])
+    process = subprocess.Popen([sys.executable, "-m", "grader", "grade", str(subs), "--out", str(tmp_path / "out")],
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline, sandboxes, workers = time.monotonic() + 300, [], set()
+    while time.monotonic() < deadline and not sandboxes:
+        workers = children(process.pid)
+        sandboxes = [p for w in workers for p in Path(tempfile.gettempdir()).glob(f"rnn-grade-{w}-*")]
+        time.sleep(0.1)
+    assert sandboxes, "no sandbox was made"
+    time.sleep(2)  # the kernel runs
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    assert "run the same command again" in stderr
+    time.sleep(0.5)
+    left = [p for w in workers for p in Path(tempfile.gettempdir()).glob(f"rnn-grade-{w}-*")]
+    assert left == [], left
+    if CGROUPS:
+        from grader.sandbox.cgroup import hierarchies
+
+        groups = [g for h in hierarchies() for w in workers for g in h.base.glob(f"rnn-grade-{w}-*")]
+        assert groups == [], groups
+
+
+def test_a_bad_cached_result_is_graded_again(graded, course):
+    """A stored result whose text cannot be written (a lone surrogate, as an older grader stored
+    them) is not trusted: the notebook is graded again. Before: it was used, and every rerun on the
+    same folder failed writing the reports. (Runs last: it rewrites the graded class's reports.)"""
+    root, solutions, _ = course
+    out = graded[2]
+    path = out / ".nbgrader" / "results" / ASSIGNMENT / "not_utf8_output.json"
+    stored = json.loads(path.read_text())
+    stored["problems"]["test_rnn_step_forward"].update(status="failed", message="poisoned \ud800", score=0.0)
+    path.write_text(json.dumps(stored))
+    rerun = grade(solutions, root / "submissions", out)
+    _, stderr = rerun.communicate(timeout=600)
+    assert rerun.returncode == 0, stderr
+    assert "(13 already graded in an earlier run)" in stderr, stderr
+    assert scores(out)["not_utf8_output"] == EXPECTED["not_utf8_output"]

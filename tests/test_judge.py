@@ -93,3 +93,56 @@ def test_seeds_are_fixed_by_the_secret_and_the_names():
     assert seed_for(b"k", "alice", "01", "softmax") == seed_for(b"k", "alice", "01", "softmax")
     assert len({seed_for(b"k", s, "01", "softmax") for s in ("alice", "bob", "carol")}) == 3
     assert seed_for(b"k", "alice", "01", "softmax") != seed_for(b"other", "alice", "01", "softmax")
+
+
+def raw_answer(tree: str) -> bytes:
+    """An answer in the wire format with ``tree`` as its JSON and no arrays."""
+    import io
+    import struct
+
+    archive = io.BytesIO()
+    np.savez(archive)
+    return struct.pack(">I", len(tree)) + tree.encode() + archive.getvalue()
+
+
+@pytest.mark.parametrize("tree", ['{"$": "tuple"}', '{"$": "array", "key": "missing"}',
+                                  '{"$": "scalar", "dtype": "not a dtype", "value": 1}'])
+def test_an_answer_with_unexpected_keys_is_a_plain_failed_check(judge, tree):
+    """Before: the decoder's KeyError or TypeError escaped, and the student read "the grader failed
+    while judging ... please tell your instructor" for what is a malformed answer."""
+    with socket.socket(socket.AF_UNIX) as conn:
+        conn.connect(str(judge.socket_path))
+        send_frame(conn, {"op": "begin", "problem": "softmax"})
+        recv_frame(conn, 1 << 30)
+        send_frame(conn, {"op": "answer"}, raw_answer(tree))
+        verdict = recv_frame(conn, 1 << 30)[0]
+    assert not verdict["passed"] and "could not be read back" in verdict["message"], verdict
+    assert "the grader failed" not in verdict["message"]
+
+
+def test_a_deeply_nested_header_does_not_raise_in_the_judge(judge, monkeypatch):
+    """Before: json's RecursionError escaped recv_frame and the judge's connection thread died with it."""
+    import threading
+
+    raised = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: raised.append(args.exc_type))
+    header = ("[" * 200_000 + "]" * 200_000).encode()
+    with socket.socket(socket.AF_UNIX) as conn:
+        conn.connect(str(judge.socket_path))
+        conn.sendall(len(header).to_bytes(4, "big") + (0).to_bytes(8, "big") + header)
+        conn.settimeout(10)
+        assert conn.recv(1) == b""  # the judge hangs up
+    judge.close()
+    assert raised == [] and judge.verdicts == {}
+
+
+def test_a_verdict_message_is_clean_text(judge):
+    """A student's exception text with a lone surrogate or control characters is stored cleaned."""
+    def broken(*args):
+        raise ValueError("bad \ud800 text \x1b[31m" + "x" * 10_000)
+
+    reply = ask(judge, "softmax", broken)
+    message = judge.verdicts["softmax"].message
+    assert not reply["passed"] and "\ud800" not in message and "\x1b" not in message
+    message.encode("utf-8")
+    assert len(message) < 2200

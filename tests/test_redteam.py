@@ -9,9 +9,11 @@ reports say "suspected tampering". Two honest students show that the same run st
 
 import csv
 import json
+import os
 import sqlite3
 import subprocess
 import time
+from html.parser import HTMLParser
 from pathlib import Path
 
 import nbformat
@@ -124,10 +126,10 @@ try:
 except Exception as exc:
     print("probe:", exc)''',
     # behaves only when it notices it is being graded
-    "grading_detector": '''import os, json
+    "grading_detector": '''import glob, os, json
 print("ENV " + json.dumps(sorted(os.environ)))
 marked = any(k.startswith(("NBGRADER", "RNN_COURSE", "PYTEST", "JPY")) for k in os.environ)
-if marked or os.path.exists("/run/rnn-course"):
+if marked or os.path.exists("/run/rnn-course") or glob.glob("/tmp/rnn-grade-*/judge"):
     get_ipython().input_transformers_post.append(lambda lines: [])''',
     # a process that outlives the notebook and rewrites the gradebook afterwards
     "detached_rewriter": '''import subprocess, sys
@@ -169,6 +171,30 @@ def softmax(z):
     "reference_thief": STEAL,
     "always_equal": ALWAYS_EQUAL,
 }
+# HTML and JavaScript a student's code displays, and raw HTML in its markdown: live in the feedback
+# pages and in Formgrader before they were sanitised. Every payload names itself "xss".
+XSS_OUTPUTS = r'''from IPython.display import HTML, SVG, Javascript, Markdown, display
+display(HTML("<b>kept</b><script>alert('xss-script')</script><img src=x onerror=\"alert('xss-onerror')\">"
+             "<iframe srcdoc=\"<script>alert('xss-iframe')</script>\"></iframe>"
+             "<a href=\"javascript:alert('xss-link')\">link</a><form action='https://xss.example'><input></form>"))
+display(Javascript("alert('xss-javascript')"))
+display(Markdown("[m](javascript:alert('xss-md-link')) <img src=x onerror=\"alert('xss-md-img')\">"))
+display({"application/vnd.jupyter.widget-view+json": {"model_id": "xss-widget"},
+         "text/vnd.mermaid": "<script>alert('xss-mermaid')</script>"}, raw=True)
+display(SVG('<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><rect width="8" height="8"/></svg>'))
+import io
+import matplotlib.pyplot as plt
+from IPython.display import Image
+plt.plot([1, 2, 3])
+png = io.BytesIO()
+plt.savefig(png, format="png")
+display(Image(data=png.getvalue()))'''
+XSS_MARKDOWN = ("## My notes <script>alert('xss-md-script')</script>\n\n<img src=x onerror=\"alert('xss-md-raw')\">\n\n"
+                "[click](javascript:alert('xss-md-raw-link'))\n\n```\ncode\n\n[x](javascript:alert('xss-in-code'))\n```")
+# a check that fails with HTML in its message, then a kernel that dies: the plain (fallback) page
+XSS_FALLBACK = '''def rnn_step_forward(x_t, h_prev, Wx, Wh, b):
+    raise ValueError("<script>alert('xss-fallback')</script><img src=x onerror=alert('xss-fallback-img')>")'''
+
 ANSWERS_OF = {"pickle_bomb", "huge_answer", "reference_thief", "always_equal"}  # attacks that are the answers
 KEEPS_SOLUTION = {"probe_first"}  # probes the judge, then answers correctly
 EXPECTED = {"probe_first": ["0", "1"]}  # the probed problem is lost; the other one is earned
@@ -190,6 +216,37 @@ def attacker(solved, name: str, out: Path, marker: Path):
     return nb
 
 
+def xss_attackers(solved) -> dict:
+    shows = nbformat.from_dict(json.loads(json.dumps(solved)))
+    shows.cells[2].source = WRONG_STEP
+    shows.cells[6].source = WRONG_SOFTMAX
+    shows.cells.insert(3, nbformat.v4.new_code_cell(XSS_OUTPUTS))
+    shows.cells.insert(3, nbformat.v4.new_markdown_cell(XSS_MARKDOWN))
+    fallback = nbformat.from_dict(json.loads(json.dumps(solved)))
+    fallback.cells[2].source = XSS_FALLBACK
+    fallback.cells[6].source = WRONG_SOFTMAX
+    fallback.cells.insert(5, nbformat.v4.new_code_cell("import os\nos._exit(1)"))
+    return {"xss_outputs": shows, "xss_fallback": fallback}
+
+
+def symlink_attackers(subs: Path, solutions: Path, honest: str) -> None:
+    """Submissions that are symbolic links (as git, tar or a copied tree keep them) to what would
+    score: the solution notebook (relative and absolute), the solutions folder, a classmate's
+    folder; and to a system file."""
+    solution = solutions / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    for name, target in [("symlink_relative", None), ("symlink_absolute", solution), ("symlink_system", "/etc/shadow")]:
+        link = subs / name / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+        link.parent.mkdir(parents=True)
+        os.symlink(target or os.path.relpath(solution, link.parent), link)
+    (subs / "symlink_folder").mkdir()
+    os.symlink(solutions / ASSIGNMENT, subs / "symlink_folder" / ASSIGNMENT)
+    os.symlink(subs / honest, subs / "symlink_student")
+
+
+SYMLINKS = ("symlink_relative", "symlink_absolute", "symlink_system", "symlink_folder", "symlink_student")
+XSS = ("xss_outputs", "xss_fallback")
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     root = tmp_path_factory.mktemp("redteam")
@@ -201,11 +258,14 @@ def graded(tmp_path_factory):
         submit(subs, name, attacker(solved, name, out, markers[name]))
     for name in HONEST:
         submit(subs, name, solved)
+    for name, nb in xss_attackers(solved).items():
+        submit(subs, name, nb)
+    symlink_attackers(subs, solutions, HONEST[0])
     fake_numpy = subs / "monkeypatched_numpy" / ASSIGNMENT / "numpy.py"  # a numpy.py beside the notebook
     fake_numpy.write_text("def allclose(*a, **k):\n    return True\n")
     result = run_grader(solutions, "grade", str(subs), "--out", str(out))
     time.sleep(6)  # longer than the detached process waits before it strikes
-    return result, out, markers
+    return result, out, markers, solutions
 
 
 def rows(out: Path, student: str) -> list[dict]:
@@ -213,7 +273,7 @@ def rows(out: Path, student: str) -> list[dict]:
 
 
 def test_the_run_completes_and_honest_students_still_score(graded):
-    result, out, _ = graded
+    result, out = graded[:2]
     assert result.returncode == 0, result.stderr
     for student in HONEST:
         assert [r["score"] for r in rows(out, student)] == ["2", "1"], rows(out, student)
@@ -257,7 +317,7 @@ def test_the_notebook_cannot_tell_it_is_being_graded(graded):
 
 
 def test_nothing_ran_in_the_grader_or_after_the_notebook(graded):
-    _, out, markers = graded
+    _, out, markers = graded[:3]
     assert not markers["pickle_bomb"].exists() and not markers["detached_rewriter"].exists()
     assert subprocess.run(["pgrep", "-f", "redteam-detached"], capture_output=True).stdout == b""
     gradebook = out / ".nbgrader" / ASSIGNMENT / "gradebook.db"
@@ -274,8 +334,111 @@ def test_answers_too_large_or_missing_are_explained(graded):
 def test_feedback_never_shows_hidden_tests_or_references(graded):
     out = graded[1]
     pages = list((out / "feedback").rglob("*.html"))
-    assert len(pages) == len(ATTACKS) + len(HONEST)
+    assert len(pages) == len(ATTACKS) + len(HONEST) + len(XSS) + len(SYMLINKS)
     for page in pages:
         text = page.read_text()
         assert "HIDDEN TESTS" not in text and "check(&quot;" not in text and 'check("' not in text, page
         assert "ref_rnn_step_forward" not in text, page
+
+
+# ------------------------------------------------------------------------------ symbolic links
+
+
+@pytest.mark.parametrize("name", SYMLINKS)
+def test_a_symlinked_submission_is_refused_for_that_student(graded, name):
+    """Before: collect, the fingerprint and prepare_workspace followed the link, and a link to the
+    solution notebook scored 3/3 (the system file was read with the grader's rights)."""
+    result, out = graded[0], graded[1]
+    assert result.returncode == 0, result.stderr
+    for row in rows(out, name):
+        assert row["score"] == "0" and "symbolic link" in row["message"], row
+    assert not (out / ".nbgrader" / "verified" / name).exists()
+
+
+# ------------------------------------------------------------------------------ stored XSS
+
+
+class PageScan(HTMLParser):
+    """What in a page could run: scripts with a payload, handlers, javascript: URLs, frames, forms."""
+
+    def __init__(self, own_handlers: bool = False):
+        super().__init__()
+        self.own_handlers = own_handlers  # the page's own UI has handlers (Formgrader): flag only payloads
+        self.live, self.in_script, self.csp = [], False, False
+
+    def handle_starttag(self, tag, attrs):
+        self.in_script = tag == "script"
+        if tag in ("iframe", "frame", "object", "embed", "form", "base"):
+            self.live.append(f"<{tag}>")
+        for name, value in attrs:
+            if name.startswith("on") and not (self.own_handlers and "xss" not in (value or "")
+                                              and "alert" not in (value or "")):
+                self.live.append(f"<{tag} {name}>")
+            if name in ("href", "src", "action", "formaction", "srcdoc", "data") and value and \
+                    "".join(value.split()).lower().startswith(("javascript:", "vbscript:", "data:text/html")):
+                self.live.append(f"<{tag} {name}={value[:40]}>")
+            if name == "srcdoc":
+                self.live.append(f"<{tag} srcdoc>")
+        if tag == "meta" and dict(attrs).get("http-equiv", "").lower() == "content-security-policy":
+            self.csp = "script-src" not in dict(attrs)["content"] and "default-src 'none'" in dict(attrs)["content"]
+
+    def handle_endtag(self, tag):
+        self.in_script = False
+
+    def handle_data(self, data):
+        if self.in_script and ("xss" in data or "alert(" in data):
+            self.live.append(f"<script>{data.strip()[:60]}</script>")
+
+
+def scan(page: str, own_handlers: bool = False) -> PageScan:
+    parser = PageScan(own_handlers)
+    parser.feed(page)
+    return parser
+
+
+def test_no_page_runs_what_a_student_displayed(graded):
+    """Before: <script>, onerror, iframe srcdoc, javascript: links and Javascript() outputs were live
+    in the feedback pages, and no page had a Content-Security-Policy."""
+    out = graded[1]
+    pages = sorted((out / "feedback").rglob("*.html"))
+    assert pages
+    for page in pages:
+        found = scan(page.read_text(encoding="utf-8"))
+        assert found.live == [], (page, found.live)
+        assert found.csp, f"{page} has no Content-Security-Policy that forbids scripts"
+
+
+def test_plots_and_text_survive_the_sanitising(graded):
+    page = (graded[1] / "feedback" / "xss_outputs" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
+    assert "data:image/png;base64," in page and "data:image/svg+xml;base64," in page
+    assert "<b>kept</b>" in page and "My notes" in page
+    for student in XSS:
+        assert [r["score"] for r in rows(graded[1], student)] == ["0", "0"]
+
+
+def test_the_fallback_page_escapes_the_message(graded):
+    out = graded[1]
+    page = (out / "feedback" / "xss_fallback" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
+    assert "could not be graded in full" in page and "xss-fallback" in page
+    assert scan(page).live == [] and scan(page).csp
+
+
+def test_formgrader_renders_the_notebook_sanitised(graded):
+    """Formgrader renders the autograded notebook with the course's nbgrader_config.py, through
+    nbgrader's own formgrade template (as its server extension does). Before: the student's markdown
+    and outputs were live HTML there, in the instructor's Jupyter session."""
+    from nbconvert.exporters import HTMLExporter
+    from nbgrader.server_extensions.formgrader import handlers
+    from traitlets.config import Config
+    from traitlets.config.loader import PyFileConfigLoader
+
+    config = Config(PyFileConfigLoader("nbgrader_config.py", path=str(ROOT)).load_config())
+    config.HTMLExporter.template_name = "formgrade"  # as FormgradeExtension.build_extra_config
+    config.HTMLExporter.extra_template_basedirs = [handlers.template_path]
+    notebook = graded[1] / ".nbgrader" / ASSIGNMENT / "autograded" / "xss_outputs" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    resources = {"assignment_id": ASSIGNMENT, "notebook_id": ASSIGNMENT, "submission_id": "1", "index": 0, "total": 1,
+                 "base_url": "", "student": "xss_outputs", "last_name": None, "first_name": None,
+                 "notebook_path": str(notebook)}  # what formgrader's SubmissionHandler passes
+    page, _ = HTMLExporter(config=config).from_filename(str(notebook), resources=resources)
+    assert "My notes" in page and "data:image/png;base64," in page
+    assert scan(page, own_handlers=True).live == []

@@ -28,8 +28,7 @@ def sandbox():
 
 def run_inside(box: Sandbox, code: str, timeout: float = 60) -> dict:
     """Run ``code`` in the sandbox; it must print one JSON line, which is returned."""
-    command = box.wrap([sys.executable, "-c", code])
-    command[command.index('exec "$@" </dev/null >/dev/null 2>&1')] = 'exec "$@"'  # keep the stdout it drops
+    command = box.wrap([sys.executable, "-c", code], quiet=False)  # keep the stdout the kernel's drops
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                start_new_session=True)
     box.processes.append(process)
@@ -56,12 +55,13 @@ def test_the_course_and_the_grader_are_not_there(sandbox, tmp_path):
 
 def test_the_library_has_no_reference_solution(sandbox):
     found = run_inside(sandbox, """
-import json, os, importlib.util
+import json, os, importlib.util, zipfile
 names = ["grader.checks.rnn_forward", "grader.checks.lstm_backward", "grader.checks.keras_comparison",
          "grader.grading", "grader.nbgrader_backend"]
-files = [os.path.join(d, f) for d, _, fs in os.walk("/opt/rnn-course") for f in fs]
+library = zipfile.ZipFile("/opt/rnn-course/library.zip")
+files = library.namelist() + [os.path.join(d, f) for d, _, fs in os.walk("/opt/rnn-course") for f in fs]
 print(json.dumps({"modules": [importlib.util.find_spec(n) is not None for n in names],
-                  "files": files, "refs": [f for f in files if "ref_" in open(f).read()]}))""")
+                  "files": files, "refs": [f for f in library.namelist() if b"ref_" in library.read(f)]}))""")
     assert not any(found["modules"])
     assert found["refs"] == []
     assert any(f.endswith("grader/checks/__init__.py") for f in found["files"])
@@ -76,9 +76,9 @@ def writable(path):
         return True
     except OSError:
         return False
-print(json.dumps({p: writable(p) for p in ["/home/student", "/tmp", "/opt/rnn-course", "/run/rnn-course",
-                                           "/usr", "/etc", %r]}))""" % sys.prefix)
-    assert result == {"/home/student": True, "/tmp": True, "/opt/rnn-course": False, "/run/rnn-course": False,
+print(json.dumps({p: writable(p) for p in ["/home/student", "/tmp", "/opt/rnn-course", %r,
+                                           "/usr", "/etc", %r]}))""" % (str(sandbox.judge_dir), sys.prefix))
+    assert result == {"/home/student": True, "/tmp": True, "/opt/rnn-course": False, str(sandbox.judge_dir): False,
                       "/usr": False, "/etc": False, sys.prefix: False}
 
 
@@ -97,7 +97,7 @@ print(json.dumps({"reached": reached, "interfaces": [name for _, name in socket.
 def test_the_environment_says_nothing_about_grading(sandbox):
     env = run_inside(sandbox, "import json, os; print(json.dumps(dict(os.environ)))")
     assert not [k for k in env if k.startswith(("NBGRADER", "RNN_COURSE", "JPY", "PYTEST"))]
-    assert env["HOME"] == "/home/student" and env["PYTHONPATH"] == "/opt/rnn-course"
+    assert env["HOME"] == "/home/student" and env["PYTHONPATH"] == "/opt/rnn-course/library.zip"
 
 
 def test_limits_apply(sandbox):
@@ -224,3 +224,36 @@ def test_grading_without_a_sandbox_is_refused_unless_unsafe(monkeypatch):
     with pytest.raises(SandboxUnavailable, match="--unsafe"):
         require_sandbox(unsafe=False)
     require_sandbox(unsafe=True)  # the instructor's explicit choice
+
+
+def test_the_sandbox_shows_no_host_path_and_not_its_command_line(sandbox):
+    """Before: the sandbox's pid 1 (bubblewrap) showed its whole command line in /proc/1/cmdline
+    (every mount, variable and limit), and /proc/self/mountinfo showed the host folders behind the
+    mounts (the library at /tmp/rnn-grade-…/library, the judge's folder, the Keras cache)."""
+    seen = run_inside(sandbox, """
+import json
+print(json.dumps({"init": open("/proc/1/cmdline").read().split("\\0"),
+                  "mounts": [line.split() for line in open("/proc/self/mountinfo")]}))""")
+    init = " ".join(seen["init"])
+    for leak in ("--ro-bind", "--setenv", "--tmpfs", "prlimit", "setpriv", str(sandbox.root), "PYTHONPATH"):
+        assert leak not in init, init
+    for fields in seen["mounts"]:
+        root, point, fstype = fields[3], fields[4], fields[fields.index("-") + 1]
+        if fstype not in ("tmpfs", "proc", "sysfs", "devtmpfs", "devpts", "mqueue"):
+            assert root == point, f"{point} shows the host path {root}"
+    assert not any(str(sandbox.library) in " ".join(fields) for fields in seen["mounts"])
+
+
+def test_stale_sandbox_folders_of_a_stopped_run_are_removed(tmp_path):
+    """A grading run that is killed cannot clean up; the next one removes the folders of processes
+    that are gone (before: they stayed in /tmp for ever)."""
+    from grader.sandbox import FOLDER_PREFIX, remove_stale_folders
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    stale = tmp_path / f"{FOLDER_PREFIX}-{gone.pid}-abc"
+    live = tmp_path / f"{FOLDER_PREFIX}-{os.getpid()}-def"
+    for folder in (stale, live):
+        (folder / "kernel").mkdir(parents=True)
+    assert remove_stale_folders(tmp_path) == [stale]
+    assert not stale.exists() and live.exists()

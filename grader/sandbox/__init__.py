@@ -23,6 +23,8 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -30,25 +32,33 @@ import sys
 import tempfile
 import threading
 import time
+import zipfile
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from .cgroup import Cgroup
+from .cgroup import STALE_SECONDS, Cgroup, owner_gone
 
 GRADER = Path(__file__).resolve().parent.parent
 ROOT = GRADER.parent
 HOME_INSIDE = "/home/student"
 LIBRARY_INSIDE = "/opt/rnn-course"
-JUDGE_INSIDE = "/run/rnn-course"
+LIBRARY_ZIP_INSIDE = f"{LIBRARY_INSIDE}/library.zip"  # the library, copied into the sandbox
+START_INSIDE = "/.start"  # the script that starts the kernel inside the sandbox
 UID_BASE = 100_000  # see new_sandbox_uid; no account needs to exist
 MiB, GiB = 2**20, 2**30
+FOLDER_PREFIX = "rnn-grade"  # a sandbox's host folder and control group: rnn-grade-<grader pid>-<random>
 
 
 @dataclass(frozen=True)
 class Limits:
     """What one notebook may use. ``memory_bytes`` and CPU are per process (prlimit);
-    ``notebook_memory_bytes`` counts all the notebook's processes together (a control group)."""
+    ``notebook_memory_bytes`` counts all the notebook's processes together (a control group).
+
+    The last four bound what a submission may cost the trusted side, outside the sandbox: the size
+    and cell count of a submitted notebook (checked before it is graded), and the memory and time of
+    rendering its feedback page (in a child process of the worker).
+    """
 
     memory_bytes: int = 8 * GiB  # address space per process (TensorFlow reserves a lot it never touches)
     notebook_memory_bytes: int = 4 * GiB  # memory in use by all the notebook's processes (cgroup)
@@ -59,7 +69,11 @@ class Limits:
     home_bytes: int = 1 * GiB  # in-memory home directory and /tmp, each
     cell_seconds: int = 120  # wall clock per cell
     notebook_seconds: int = 1200  # wall clock for the whole notebook
-    output_bytes: int = 16 * MiB  # notebook output kept; the rest is dropped with a note
+    output_bytes: int = 16 * MiB  # notebook output kept, every kind counted; the rest is dropped with a note
+    submission_bytes: int = 32 * MiB  # largest notebook file accepted
+    cells: int = 2000  # most cells a notebook may have
+    feedback_memory_bytes: int = 2 * GiB  # memory for rendering one feedback page, beyond the worker's own
+    feedback_seconds: int = 120  # wall clock for rendering one feedback page
 
     def prlimit(self) -> list[str]:
         return ["prlimit", f"--as={self.memory_bytes}", f"--nproc={self.processes}",
@@ -163,20 +177,50 @@ def build_library(dest: Path, judge_socket: str) -> None:
         path.chmod(0o755 if path.is_dir() else 0o644)
 
 
+def new_sandbox_folder() -> Path:
+    return Path(tempfile.mkdtemp(prefix=f"{FOLDER_PREFIX}-{os.getpid()}-"))
+
+
+def remove_stale_folders(base: Path | None = None) -> list[Path]:
+    """Delete the sandbox folders of grading processes that are gone (a run that was killed).
+
+    A folder names the process that made it; one of an older grader, without that name, goes when it
+    is an hour old. Returns what was removed.
+    """
+    removed = []
+    for folder in Path(base or tempfile.gettempdir()).glob(f"{FOLDER_PREFIX}-*"):
+        try:
+            named = re.match(rf"^{FOLDER_PREFIX}-\d+-", folder.name) is not None
+            if owner_gone(folder.name) or (not named and time.time() - folder.lstat().st_mtime > STALE_SECONDS):
+                shutil.rmtree(folder, ignore_errors=True)
+                removed.append(folder)
+        except OSError:
+            continue
+    return removed
+
+
+def zip_folder(folder: Path, archive: Path) -> None:
+    """``folder``'s files in an uncompressed zip, which Python imports from (zipimport)."""
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as zf:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                zf.write(path, path.relative_to(folder).as_posix())
+
+
 @dataclass
 class Sandbox:
     """The sandbox of one notebook: its folders on the host, how to start its kernel, how to stop it."""
 
     limits: Limits = field(default_factory=Limits)
     isolated: bool = True  # False: --unsafe, a plain process
-    root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="rnn-grade-")))
+    root: Path = field(default_factory=new_sandbox_folder)
     processes: list = field(default_factory=list)
 
     def __post_init__(self):
         # the kernel's own user when the grader runs as root (None: it keeps the grader's user)
         self.uid = new_sandbox_uid() if self.isolated and os.geteuid() == 0 and bubblewrap() else None
         self.cgroup = Cgroup.create(self.root.name, self.limits.notebook_memory_bytes, self.limits.processes)
-        self.kill_lock = threading.Lock()  # the watchdog may kill while the grader does
+        self.kill_lock = threading.RLock()  # the watchdog may kill while the grader does, or a signal handler
         self.runtime = self.root / "kernel"  # connection file and the kernel's sockets
         self.judge_dir = self.root / "judge"
         self.library = self.root / "library"
@@ -187,6 +231,8 @@ class Sandbox:
         for folder in (self.runtime, self.home):
             self.give(folder)
         build_library(self.library, self.judge_socket_inside)
+        self.library_zip = self.root / "library.zip"
+        zip_folder(self.library, self.library_zip)
 
     def give(self, path: Path) -> None:
         """Let the kernel's user own ``path`` on the host (when the grader runs as root)."""
@@ -199,7 +245,7 @@ class Sandbox:
 
     @property
     def judge_socket_inside(self) -> str:
-        return f"{JUDGE_INSIDE}/judge.sock" if self.isolated else str(self.judge_socket)
+        return os.path.join(os.path.realpath(self.judge_dir), "judge.sock")  # the same path inside
 
     def env(self) -> dict[str, str]:
         """The kernel's whole environment: nothing from the grader's, nothing that says 'graded'."""
@@ -207,18 +253,18 @@ class Sandbox:
         return {
             "PATH": f"{venv_bin}:/usr/local/bin:/usr/bin:/bin",
             "HOME": HOME_INSIDE if self.isolated else str(self.home),
-            "PYTHONPATH": LIBRARY_INSIDE if self.isolated else str(self.library),
+            "PYTHONPATH": LIBRARY_ZIP_INSIDE if self.isolated else str(self.library),
             "PYTHONDONTWRITEBYTECODE": "1",
             "MPLBACKEND": "Agg",
             "LANG": "C.UTF-8",
             "PYDEVD_DISABLE_FILE_VALIDATION": "1",
         }
 
-    def wrap(self, argv: list[str]) -> list[str]:
+    def wrap(self, argv: list[str], quiet: bool = True) -> list[str]:
         """The command that starts ``argv`` (the kernel) inside the sandbox, under the limits."""
         # stdout and stderr of the kernel process itself go nowhere: the notebook's output travels
-        # on the kernel's sockets, where the grader caps it.
-        quiet = ["sh", "-c", 'exec "$@" </dev/null >/dev/null 2>&1', "sh"]
+        # on the kernel's sockets, where the grader caps it. (quiet=False keeps them, for tests.)
+        quiet = ["sh", "-c", 'exec "$@" </dev/null >/dev/null 2>&1' if quiet else 'exec "$@"', "sh"]
         limited = [*quiet, *(self.limits.prlimit() if shutil.which("prlimit") else []), *argv]
         enter = self.cgroup.enter() if self.cgroup else []
         if not self.isolated:
@@ -227,7 +273,15 @@ class Sandbox:
         if self.uid is not None:
             drop = ["setpriv", f"--reuid={self.uid}", f"--regid={self.uid}", "--clear-groups",
                     "--inh-caps=-all", "--bounding-set=-all", "--"]
-        return [*enter, bubblewrap(), *self.bwrap_arguments(), "--", *drop, *limited]
+        # bubblewrap reads its options from a file, and the command it starts from a script copied
+        # into the sandbox: its own command line (the sandbox's pid 1, which the notebook can read)
+        # then shows no host path, mount, variable or limit.
+        options, start = self.root / "bwrap.args", self.root / "start.sh"
+        options.write_bytes(b"".join(a.encode() + b"\0" for a in [
+            *self.bwrap_arguments(), "--perms", "0444", "--file", "4", START_INSIDE]))
+        start.write_text("exec " + shlex.join([*drop, *limited]) + "\n")
+        return [*enter, "sh", "-c", f'exec "$0" --args 3 -- /bin/sh {START_INSIDE} 3<"$1" 4<"$2" 5<"$3"',
+                bubblewrap(), str(options), str(start), str(self.library_zip)]
 
     def bwrap_arguments(self) -> list[str]:
         args = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try",
@@ -250,17 +304,28 @@ class Sandbox:
                  "--perms", "1777", "--size", str(self.limits.home_bytes), "--tmpfs", "/tmp",
                  *self.parents(HOME_INSIDE),
                  "--perms", "0777", "--size", str(self.limits.home_bytes), "--tmpfs", HOME_INSIDE]
+        # Every host folder is mounted at its own path (a link stands for any other name it has), so
+        # that /proc/self/mountinfo shows no host path the notebook could not see anyway; the library
+        # is copied in (--file), not mounted.
         for prefix in sorted({sys.base_prefix, sys.prefix}):
-            args += [*self.parents(prefix), "--ro-bind", prefix, prefix]
+            args += self.same_path(Path(prefix), "--ro-bind")
         args += ["--ro-bind-try", "/sys/devices/system/cpu", "/sys/devices/system/cpu",
-                 *self.parents(LIBRARY_INSIDE), "--ro-bind", str(self.library), LIBRARY_INSIDE,
-                 *self.parents(JUDGE_INSIDE), "--ro-bind", str(self.judge_dir), JUDGE_INSIDE,
-                 *self.parents(self.runtime), "--bind", str(self.runtime), str(self.runtime)]
+                 *self.parents(LIBRARY_ZIP_INSIDE), "--perms", "0444", "--file", "5", LIBRARY_ZIP_INSIDE,
+                 *self.same_path(self.judge_dir, "--ro-bind"), *self.same_path(self.runtime, "--bind")]
         keras_cache = Path.home() / ".keras" / "datasets"
         if keras_cache.is_dir():  # data sets downloaded before: read-only, there is no network
             inside = f"{HOME_INSIDE}/.keras/datasets"
-            args += [*self.parents(inside)[8:], "--ro-bind", str(keras_cache), inside]  # below the home tmpfs
+            args += [*self.same_path(keras_cache, "--ro-bind"), *self.parents(inside)[8:],  # below the home tmpfs
+                     "--symlink", os.path.realpath(keras_cache), inside]
         return args + ["--chdir", HOME_INSIDE]
+
+    def same_path(self, folder: Path, bind: str) -> list[str]:
+        """Mount ``folder`` at its real path, with a link from the name it was given when that differs."""
+        real = os.path.realpath(folder)
+        args = [*self.parents(real), bind, real, real]
+        if real != str(folder):
+            args += [*self.parents(folder), "--symlink", real, str(folder)]
+        return args
 
     @staticmethod
     def parents(path) -> list[str]:

@@ -14,6 +14,8 @@ unified v2 hierarchy. Creating groups needs root or a delegated hierarchy; where
 from __future__ import annotations
 
 import contextlib
+import os
+import re
 import time
 from dataclasses import dataclass
 from functools import cache
@@ -90,11 +92,26 @@ def limit_files(hierarchy: Hierarchy, memory_bytes: int, processes: int) -> dict
     return files
 
 
+def owner_gone(name: str) -> bool:
+    """Whether the process named in ``<prefix>-<pid>-<random>`` (a sandbox's folder or group) is gone."""
+    match = re.match(r"^[a-z]+-[a-z]+-(\d+)-", name)
+    if match is None:
+        return False
+    try:
+        os.kill(int(match.group(1)), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
 def remove_stale(base: Path, prefix: str) -> None:
-    """Delete old empty groups of killed runs; a group with processes cannot be deleted."""
+    """Delete empty groups of killed runs: their owner is gone, or they are old; a group with
+    processes cannot be deleted."""
     for folder in base.glob(f"{prefix}-*"):
         with contextlib.suppress(OSError):
-            if time.time() - folder.stat().st_mtime > STALE_SECONDS:
+            if owner_gone(folder.name) or time.time() - folder.stat().st_mtime > STALE_SECONDS:
                 folder.rmdir()
 
 
@@ -117,7 +134,7 @@ class Cgroup:
                     hierarchy.base.mkdir(exist_ok=True)
                     enable = " ".join(f"+{c}" for c in sorted(hierarchy.controllers))
                     (hierarchy.base / "cgroup.subtree_control").write_text(enable)
-                remove_stale(hierarchy.base, prefix=name.rsplit("-", 1)[0])
+                remove_stale(hierarchy.base, prefix=name.rsplit("-", 2)[0])  # rnn-grade-<pid>-<random>
                 folder = hierarchy.base / name
                 folder.mkdir()
                 made.folders.append(folder)

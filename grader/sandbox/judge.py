@@ -9,6 +9,7 @@ cannot probe the judge with one answer and then send another.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import socket
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..checks.framework import ANSWER_LIMIT, Problem, Session, Verdict, judge_value
+from ..sanitize import clean_text
 from .protocol import ProtocolError, recv_frame, send_frame
 
 NOT_FINISHED = ("the hidden check of {name} started but never received an answer: the cell was "
@@ -91,6 +93,8 @@ class Judge:
             return "new", None
 
     def _record(self, name: str, verdict: Verdict) -> None:
+        # the message may quote the student's exception: valid UTF-8, no control characters, capped
+        verdict = dataclasses.replace(verdict, message=clean_text(verdict.message))
         with self.lock:
             self.verdicts[name] = verdict
 
@@ -118,6 +122,7 @@ class Judge:
                     verdict = Verdict(False, f"the grader failed while judging {name} ({type(exc).__name__}: "
                                              f"{exc}); please tell your instructor.")
                 self._record(name, verdict)
+                verdict = self.verdicts[name]
                 send_frame(conn, {"status": "verdict", "passed": verdict.passed, "message": verdict.message})
             except (OSError, ProtocolError, ValueError):
                 return  # the recorded verdict stays "never received an answer" or what was judged

@@ -4,7 +4,8 @@ nbgrader (through nbclient) starts one kernel per notebook with ``Execute.kernel
 :class:`SandboxedKernelManager` starts it through :meth:`Sandbox.wrap` and connects over Unix
 sockets in the sandbox's runtime folder (the kernel has no network to offer TCP ports on).
 :class:`SandboxedExecute` uses that manager, and caps how much output a notebook may leave in the
-graded copy: a notebook printing gigabytes gets its first megabytes and a note. ZeroMQ drops a
+graded copy, counting every kind of output (see :meth:`SandboxedExecute.process_message`): a notebook
+printing gigabytes gets its first megabytes and a note. ZeroMQ drops a
 single message over ``MESSAGE_LIMIT`` (IPython batches what a loop prints into one message) together
 with the connection, which then comes back: the cell gets a note that its output was lost.
 
@@ -84,6 +85,9 @@ class SandboxedExecute(Execute):
 
     def preprocess(self, nb, resources=None, km=None):
         self.output_bytes = 0
+        # Widget state the submission brought along is not the graded run's (nbclient writes that one,
+        # within the output budget): it would only add to the notebook.
+        nb.metadata.pop("widgets", None)
         try:
             return super().preprocess(nb, resources, km)
         finally:
@@ -122,18 +126,75 @@ class SandboxedExecute(Execute):
             self.monitored[1].close(linger=0)
             self.monitored = None
 
-    def output(self, outs, msg, display_id, cell_index):
-        if msg.get("msg_type") == "error":  # errors decide scores in nbgrader: always kept
-            return super().output(outs, msg, display_id, cell_index)
+    # ---------------------------------------------------------------------------- output budget
+
+    def process_message(self, msg, cell, cell_index):
+        """Count every message that adds to the notebook against one budget, before nbclient keeps it.
+
+        Counted: streams, display data, results, errors with their tracebacks, updates by display id
+        (one update rewrites every output showing that id, so it costs its size that many times), and
+        widget messages (their state is stored in the notebook's metadata). Over the budget, a note
+        says so and further output is dropped, except errors, which decide scores: those are kept,
+        cut short.
+        """
+        msg_type = msg.get("msg_type") or msg.get("header", {}).get("msg_type", "")
+        if msg_type not in COUNTED and not msg_type.startswith("comm"):
+            return super().process_message(msg, cell, cell_index)
+        content = msg.get("content") or {}
+        cost = message_size(content) * self.copies(content, msg_type)
+        if self.spend(cost, cell):
+            return super().process_message(msg, cell, cell_index)
+        if msg_type == "error":
+            msg = {**msg, "content": truncated_error(content)}
+            return super().process_message(msg, cell, cell_index)
+        return None
+
+    def copies(self, content: dict, msg_type: str) -> int:
+        """How many outputs a message writes: an update by display id rewrites all that show the id."""
+        transient = content.get("transient")
+        display_id = transient.get("display_id") if isinstance(transient, dict) else None
+        if not display_id or msg_type not in ("execute_result", "display_data", "update_display_data"):
+            return 1
+        shown = sum(len(indices) for indices in self._display_id_map.get(display_id, {}).values())
+        return shown + (msg_type != "update_display_data")
+
+    def spend(self, cost: int, cell) -> bool:
+        """Whether ``cost`` bytes still fit in the notebook's output budget; the first time they do not,
+        the cell gets a note."""
         limit = active().limits.output_bytes
-        size = len(json.dumps(msg.get("content", {})))
         if self.output_bytes > limit:
-            return None
-        self.output_bytes += size
-        if self.output_bytes > limit:
-            note = (f"[The grader dropped the rest of this notebook's output: it printed more than "
-                    f"{limit // 2**20} MB.]\n")
-            out = new_output("stream", name="stdout", text=note)
-            outs.append(out)
-            return out
-        return super().output(outs, msg, display_id, cell_index)
+            return False
+        self.output_bytes += cost
+        if self.output_bytes <= limit:
+            return True
+        cell.outputs.append(new_output("stream", name="stdout", text=(
+            f"[The grader dropped the rest of this notebook's output: it printed more than "
+            f"{limit // 2**20} MB.]\n")))
+        return False
+
+
+COUNTED = {"stream", "display_data", "execute_result", "error", "update_display_data"}
+ERROR_TEXT = 2000  # characters of an error's message kept over the output budget
+TRACEBACK_TEXT = 4000  # characters of its traceback kept over the output budget
+
+
+def message_size(content) -> int:
+    try:
+        return len(json.dumps(content, default=str))
+    except (ValueError, TypeError, RecursionError):
+        return len(str(content))
+
+
+def truncated_error(content: dict) -> dict:
+    """An error output cut to a few kilobytes: its name and message (which decide the score) kept."""
+    traceback = content.get("traceback")
+    lines = [str(line) for line in traceback] if isinstance(traceback, list) else []
+    kept, size = [], 0
+    for line in reversed(lines):  # the last lines say where it was raised
+        if size + len(line) > TRACEBACK_TEXT:
+            kept.insert(0, "[The grader cut this traceback: the notebook's output is over its limit.]")
+            break
+        kept.insert(0, line)
+        size += len(line)
+    return {**content, "ename": str(content.get("ename", "Error"))[:200],
+            "evalue": str(content.get("evalue", ""))[:ERROR_TEXT], "traceback": kept}

@@ -40,6 +40,8 @@ def recv_frame(conn: socket.socket, blob_limit: int) -> tuple[dict, bytes]:
         header = json.loads(_read_exactly(conn, header_size).decode())
     except (UnicodeDecodeError, ValueError) as exc:
         raise ProtocolError(f"the frame header is not JSON ({exc})") from None
+    except RecursionError:  # JSON nested deeper than Python's recursion limit
+        raise ProtocolError("the frame header is nested too deeply") from None
     if not isinstance(header, dict):
         raise ProtocolError("the frame header is not a JSON object")
     return header, _read_exactly(conn, blob_size)

@@ -1,0 +1,133 @@
+"""Rendering a student's feedback page safely: sanitised, and at a bounded cost to the grader.
+
+The feedback page shows what the student's code displayed, and the student's markdown; nbconvert
+renders both as live HTML by default. :class:`SanitizeNotebook` runs :func:`grader.sanitize.sanitize_notebook`
+as the last step before the page is rendered (and in Formgrader, through the course's
+``nbgrader_config.py``); :func:`with_csp` adds a Content-Security-Policy that forbids every script.
+
+Rendering runs in the trusted worker, outside the sandbox, on input a student controls: a markdown
+cell of a pathological pattern can take minutes and gigabytes. :func:`render_feedback` therefore
+runs nbgrader's ``generate_feedback`` in a forked child with a memory limit (address space beyond
+the worker's own) and a CPU and wall-clock limit (:class:`grader.sandbox.Limits`); over them, the
+student gets the plain page (:func:`grader.reports.fallback_feedback`) with the same scores.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import resource
+import signal
+import time
+from pathlib import Path
+
+from nbconvert.preprocessors import Preprocessor
+
+from .sandbox import Limits
+from .sanitize import sanitize_notebook, with_csp
+
+MEMORY_ERROR = 3  # the child's exit code when it ran out of its memory
+rendering: set[int] = set()  # the child rendering now, for the worker's clean-up on a signal
+
+
+class SanitizeNotebook(Preprocessor):
+    """nbconvert step: the notebook as :func:`grader.sanitize.sanitize_notebook` leaves it."""
+
+    enabled = True
+
+    def preprocess(self, nb, resources):
+        sanitize_notebook(nb)
+        return nb, resources
+
+
+def exporter_config(c) -> None:
+    """The HTMLExporter settings for pages showing student work (feedback, Formgrader).
+
+    nbconvert's own sanitising (``sanitize_html``) is turned on, with the grader's rules in place of
+    its default ``clean_html`` filter, so that plots and tables survive and scripts do not.
+    """
+    c.HTMLExporter.sanitize_html = True
+    c.HTMLExporter.filters = {"clean_html": "grader.sanitize.sanitize_html"}
+
+
+def virtual_memory() -> int:
+    """This process's address space in bytes (VmSize)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def limit_this_process(limits: Limits) -> None:
+    """In the child: at most ``feedback_memory_bytes`` more than the worker had, and the CPU limit."""
+    memory = virtual_memory() + limits.feedback_memory_bytes
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    resource.setrlimit(resource.RLIMIT_CPU, (limits.feedback_seconds, limits.feedback_seconds + 5))
+
+
+def render_feedback(api, assignment_id: str, student_id: str, limits: Limits) -> str:
+    """Run nbgrader's generate_feedback for one student in a limited child; '' or why it failed."""
+    try:
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+    except OSError as exc:
+        return f"the feedback page could not be rendered ({exc.strerror})"
+    if pid == 0:  # the child: render, report, and leave without running the worker's clean-up
+        code = 2
+        try:
+            os.close(read_end)
+            for stop in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):  # not the worker's clean-up
+                signal.signal(stop, signal.SIG_DFL)
+            limit_this_process(limits)
+            result = api.generate_feedback(assignment_id, student_id, force=True)
+            code = 0 if result["success"] else 1
+            if not result["success"]:
+                from .nbgrader_backend import short_error
+
+                os.write(write_end, short_error(result).encode("utf-8", "replace")[:2000])
+        except MemoryError:
+            code = MEMORY_ERROR
+        except BaseException:  # noqa: BLE001 - the parent reports it
+            code = 2
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    rendering.add(pid)
+    try:
+        status = wait_for(pid, limits.feedback_seconds)
+        with os.fdopen(read_end, "rb") as pipe:
+            said = pipe.read(4000).decode("utf-8", "replace")
+    finally:
+        rendering.discard(pid)
+        with contextlib.suppress(OSError):
+            os.close(read_end)
+    if status is None or (os.WIFSIGNALED(status) and os.WTERMSIG(status) in (signal.SIGXCPU, signal.SIGKILL)):
+        return f"rendering the feedback page took longer than the {limits.feedback_seconds} s the grader allows"
+    code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else -1
+    if code == 0:
+        return ""
+    if code == MEMORY_ERROR:
+        return (f"rendering the feedback page needed more than the {limits.feedback_memory_bytes / 2**30:g} GiB "
+                "of memory the grader allows")
+    return said or f"rendering the feedback page failed (exit status {code})"
+
+
+def wait_for(pid: int, seconds: float) -> int | None:
+    """The child's wait status; None when it ran out of time (it is then killed)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return status
+        time.sleep(0.05)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    return None
+
+
+def read_pages(folder: Path) -> dict[str, str]:
+    """The rendered pages of one student, each with the Content-Security-Policy."""
+    return {page.name: with_csp(page.read_text(encoding="utf-8", errors="replace"))
+            for page in sorted(folder.glob("*.html"))}
