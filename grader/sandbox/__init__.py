@@ -9,7 +9,7 @@ notebook's kernel runs
   gradebooks and other students' files are not there at all;
 - with a clean environment (nothing says it is being graded);
 - under limits on memory, processes, CPU time, file size and open files: per process with
-  ``prlimit``, and on the memory and processes of the whole notebook with a control group
+  ``prlimit``, and on the memory, processes and CPU share of the whole notebook with a control group
   (:mod:`grader.sandbox.cgroup`) where the grader may make one (as root);
 - killed, with everything it started, when its notebook is done or over time.
 
@@ -47,8 +47,8 @@ MiB, GiB = 2**20, 2**30
 
 @dataclass(frozen=True)
 class Limits:
-    """What one notebook may use. ``memory_bytes`` and CPU are per process (prlimit);
-    ``notebook_memory_bytes`` counts all the notebook's processes together (a control group)."""
+    """What one notebook may use. ``memory_bytes`` and CPU seconds are per process (prlimit);
+    ``notebook_memory_bytes`` and ``cpus`` count all the notebook's processes together (a control group)."""
 
     memory_bytes: int = 8 * GiB  # address space per process (TensorFlow reserves a lot it never touches)
     notebook_memory_bytes: int = 4 * GiB  # memory in use by all the notebook's processes (cgroup)
@@ -60,6 +60,7 @@ class Limits:
     cell_seconds: int = 120  # wall clock per cell
     notebook_seconds: int = 1200  # wall clock for the whole notebook
     output_bytes: int = 16 * MiB  # notebook output kept; the rest is dropped with a note
+    cpus: float = 1.0  # cores all the notebook's processes may keep busy together (cgroup CPU quota)
 
     def prlimit(self) -> list[str]:
         return ["prlimit", f"--as={self.memory_bytes}", f"--nproc={self.processes}",
@@ -175,7 +176,8 @@ class Sandbox:
     def __post_init__(self):
         # the kernel's own user when the grader runs as root (None: it keeps the grader's user)
         self.uid = new_sandbox_uid() if self.isolated and os.geteuid() == 0 and bubblewrap() else None
-        self.cgroup = Cgroup.create(self.root.name, self.limits.notebook_memory_bytes, self.limits.processes)
+        self.cgroup = Cgroup.create(self.root.name, self.limits.notebook_memory_bytes, self.limits.processes,
+                                    self.limits.cpus)
         self.kill_lock = threading.Lock()  # the watchdog may kill while the grader does
         self.runtime = self.root / "kernel"  # connection file and the kernel's sockets
         self.judge_dir = self.root / "judge"
