@@ -133,7 +133,7 @@ def load_result(results: Path, student_id: str, expected: str, graded_only: bool
 
 def write_result(results: Path, result: dict, fingerprint: str) -> None:
     """Atomically: a result file is either complete or absent."""
-    result = {k: v for k, v in result.items() if k != "timing"} | {"fingerprint": fingerprint}
+    result = {k: v for k, v in result.items() if k not in ("timing", "setup_seconds")} | {"fingerprint": fingerprint}
     target = results / f"{result['student_id']}.json"
     partial = target.with_suffix(".partial")
     partial.write_text(json.dumps(result))

@@ -31,6 +31,7 @@ import os
 import shutil
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -353,8 +354,11 @@ def set_up(root: Path, task: Task) -> Workspace:
 def grade_task(workspaces: dict, root: Path, task: Task) -> dict:
     """Grade one notebook in this worker's workspace of its assignment."""
     key = (task.assignment, hashlib.sha256(task.source).hexdigest(), (task.limits or {}).get("cell_seconds"))
+    setup = 0.0
     if key not in workspaces:
+        started = time.monotonic()
         workspaces[key] = set_up(root, task)
+        setup = time.monotonic() - started
     workspace = workspaces[key]
     submitted = workspace.root / "submitted" / task.student_id / task.assignment
     shutil.rmtree(submitted, ignore_errors=True)
@@ -362,7 +366,8 @@ def grade_task(workspaces: dict, root: Path, task: Task) -> dict:
     (submitted / f"{task.notebook_name}.ipynb").write_bytes(task.notebook)
     os.chdir(workspace.root)  # nbgrader resolves some paths against the working directory
     job = Job(str(workspace.root), task.assignment, task.notebook_name, unsafe=task.unsafe, limits=task.limits)
-    return grade_student(workspace.api, job, task.student_id, workspace.graded, task.secret)
+    result = grade_student(workspace.api, job, task.student_id, workspace.graded, task.secret)
+    return {**result, "setup_seconds": setup}  # the worker's set-up for this assignment, if it came first
 
 
 def serve(root: Path, tasks, replies) -> None:

@@ -22,11 +22,21 @@ def stamp(seconds: float) -> str:
 
 
 def log_line(task, payload: dict) -> str:
-    """STARTED FINISHED SECONDS WORKER ASSIGNMENT / STUDENT: SCORE (tab-separated, ISO times)."""
+    """STARTED FINISHED SECONDS WORKER ASSIGNMENT / STUDENT: SCORE (tab-separated, ISO times; SECONDS
+    without the worker's set-up for the assignment, which the line adds when it came first)."""
     timing = payload.get("timing") or {}
     started, finished = timing.get("started", time.time()), timing.get("finished", time.time())
-    return "\t".join([stamp(started), stamp(finished), f"{finished - started:.1f}", timing.get("worker", "-"),
-                      f"{task.name}: {outcome(payload)}"])
+    setup = payload.get("setup_seconds") or 0
+    note = f" (after {setup:.1f} s setting up the worker)" if setup else ""
+    return "\t".join([stamp(started), stamp(finished), f"{notebook_seconds(payload):.1f}",
+                      timing.get("worker", "-"), f"{task.name}: {outcome(payload)}{note}"])
+
+
+def notebook_seconds(payload: dict) -> float:
+    """How long grading the notebook took in its worker, without the worker's set-up."""
+    timing = payload.get("timing") or {}
+    total = timing.get("finished", 0) - timing.get("started", 0)
+    return max(0.0, total - (payload.get("setup_seconds") or 0))
 
 
 def outcome(payload: dict) -> str:
@@ -64,8 +74,7 @@ class Progress:
     def __call__(self, task, payload: dict) -> None:
         self.done += 1
         elapsed = time.monotonic() - self.start
-        timing = payload.get("timing") or {}
-        seconds = timing.get("finished", 0) - timing.get("started", 0)
+        seconds = notebook_seconds(payload)
         self.seconds[task.name] = seconds
         self.by_assignment[task.assignment].append(seconds)
         self.log.write(log_line(task, payload) + "\n")
@@ -81,7 +90,8 @@ class Progress:
             return ""
         wall = time.monotonic() - self.start
         lines = [f"Graded {self.done} notebooks in {wall:.0f} s ({wall / self.done:.1f} s per notebook, "
-                 f"{sum(self.seconds.values()) / self.done:.1f} s each in its worker).", "Slowest notebooks:"]
+                 f"{sum(self.seconds.values()) / self.done:.1f} s each in its worker, set-up aside).",
+                 "Slowest notebooks:"]
         for name, seconds in sorted(self.seconds.items(), key=lambda kv: -kv[1])[:SLOWEST]:
             lines.append(f"  {seconds:7.1f} s  {name}")
         lines.append("Time per assignment (sum over its notebooks, mean, slowest):")
