@@ -49,9 +49,9 @@ def outcome(payload: dict) -> str:
 class Progress:
     """Call it with each (task, result) as it arrives; use it as a context manager around the run."""
 
-    def __init__(self, total: int, log_path: Path, stream=sys.stderr):
+    def __init__(self, total: int, log_path: Path, stream=None):
         self.total, self.done, self.start = total, 0, time.monotonic()
-        self.console = Console(file=stream, highlight=False, soft_wrap=True)
+        self.console = Console(file=stream or sys.stderr, highlight=False, soft_wrap=True)
         self.log_path = Path(log_path)
         self.seconds: dict[str, float] = {}  # "assignment / student" -> seconds of grading
         self.by_assignment: dict[str, list[float]] = defaultdict(list)
