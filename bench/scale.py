@@ -139,12 +139,13 @@ def main() -> int:
                 ("plain nbgrader autograde", lambda: time_plain(subs, args.assignment))]
         for name, measure in ways:
             seconds[name], detail = measure()
-            notes[name] = f"exit code {detail}" if name.startswith("plain") else f"{detail} not fully graded"
+            notes[name] = (f"exit code {detail}" if name.startswith("plain") else f"{detail} not fully graded") \
+                + f", load average {os.getloadavg()[0]:.1f} after"
             print(f"  {name}: {seconds[name]:.1f} s ({notes[name]})", file=sys.stderr, flush=True)
         with local_cluster(2) as address:
             name = "--scheduler (Dask, 2 workers)"
             seconds[name], detail = time_ours(subs, args.assignment, args.unsafe, scheduler=address)
-            notes[name] = f"{detail} not fully graded"
+            notes[name] = f"{detail} not fully graded, load average {os.getloadavg()[0]:.1f} after"
         print_table(seconds, notes, args.students)
     return 0
 
