@@ -22,11 +22,13 @@ def stamp(seconds: float) -> str:
 
 
 def log_line(task, payload: dict) -> str:
-    """STARTED FINISHED SECONDS WORKER ASSIGNMENT / STUDENT: SCORE (tab-separated, ISO times; SECONDS
-    without the worker's set-up for the assignment, which the line adds when it came first)."""
+    """STARTED FINISHED SECONDS WORKER ASSIGNMENT / STUDENT: SCORE (tab-separated, ISO times). The
+    notebook's grading started after the worker's set-up for the assignment, which the line adds when
+    it came first."""
     timing = payload.get("timing") or {}
-    started, finished = timing.get("started", time.time()), timing.get("finished", time.time())
     setup = payload.get("setup_seconds") or 0
+    finished = timing.get("finished", time.time())
+    started = min(finished, timing.get("started", finished) + setup)
     note = f" (after {setup:.1f} s setting up the worker)" if setup else ""
     return "\t".join([stamp(started), stamp(finished), f"{notebook_seconds(payload):.1f}",
                       timing.get("worker", "-"), f"{task.name}: {outcome(payload)}{note}"])
