@@ -11,7 +11,7 @@ RUN    := PATH="$(BIN):$$PATH" $(BIN)/python
 JOBS   ?= 2
 RUNS   ?= 3
 
-.PHONY: env grade release demo test lint lab formgrader bench bench-verify sample-class constraints clean
+.PHONY: env grade release demo test lint lab formgrader bench bench-verify bench-scale sample-class constraints clean
 
 env: $(STAMP)
 
@@ -57,6 +57,10 @@ bench: env
 # Plain nbgrader autograde against sandboxed, verified grading of the sample class (about 10 min).
 bench-verify: env
 	$(RUN) bench/verification.py
+
+# One assignment for a class of 16: --jobs 1, --jobs 2, plain nbgrader, a local Dask cluster (about 12 min).
+bench-scale: env
+	$(RUN) bench/scale.py
 
 # Regenerate examples/submissions from solutions/ and notebooks/ (golden files: only on purpose).
 sample-class: env

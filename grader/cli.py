@@ -32,13 +32,15 @@ def cmd_lint(args) -> int:
     return 2 if errors else 0
 
 
-def grade_and_report(submissions: Path, out: Path, jobs: int | None, unsafe: bool = False) -> int:
+def grade_and_report(submissions: Path, out: Path, args) -> int:
     from .grading import grade_class
     from .reports import summary_table
     from .sandbox import SandboxUnavailable
 
+    limits = {"cpus": args.cpus_per_notebook} if args.cpus_per_notebook is not None else None
     try:
-        results = grade_class(submissions, out, jobs=jobs, unsafe=unsafe)
+        results = grade_class(submissions, out, jobs=args.jobs, unsafe=args.unsafe, limits=limits,
+                              scheduler=args.scheduler)
     except SandboxUnavailable as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -89,12 +91,12 @@ def cmd_export(args) -> int:
 
 
 def cmd_grade(args) -> int:
-    return grade_and_report(Path(args.submissions), Path(args.out), args.jobs, args.unsafe)
+    return grade_and_report(Path(args.submissions), Path(args.out), args)
 
 
 def cmd_demo(args) -> int:
     print(f"Grading the sample class in {SAMPLE_CLASS} into {args.out}", file=sys.stderr)
-    return grade_and_report(SAMPLE_CLASS, Path(args.out), args.jobs, args.unsafe)
+    return grade_and_report(SAMPLE_CLASS, Path(args.out), args)
 
 
 def cmd_check(args) -> int:
@@ -107,6 +109,24 @@ def cmd_check(args) -> int:
     verdicts = self_check(path)
     print(as_json(path, verdicts) if args.json else format_verdicts(path, verdicts))
     return 0 if all(v.passed for v in verdicts) else 1
+
+
+def positive(kind):
+    def parse(text: str):
+        value = kind(text)
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be more than 0, not {text}")
+        return value
+    return parse
+
+
+def grading_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--jobs", type=positive(int), default=None,
+                   help="notebooks graded at once on this machine, of any assignment (default: cores)")
+    p.add_argument("--scheduler", metavar="tcp://HOST:8786", default=None,
+                   help="grade on the workers of this running Dask cluster instead (see the README)")
+    p.add_argument("--cpus-per-notebook", type=positive(float), default=None, metavar="CORES",
+                   help="CPU share of each notebook's processes together, with a control group (default: 1)")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -124,7 +144,7 @@ def parser() -> argparse.ArgumentParser:
     g = sub.add_parser("grade", help="autograde a class of submissions")
     g.add_argument("submissions", help="folder (or .zip) of <student_id>/<assignment_id>/<notebook>.ipynb")
     g.add_argument("--out", required=True, help="output folder for grades.csv, problems.csv, feedback/")
-    g.add_argument("--jobs", type=int, default=None, help="assignments graded in parallel (default: cores)")
+    grading_options(g)
     g.add_argument("--unsafe", action="store_true",
                    help="grade without a sandbox when bubblewrap is missing (student code runs with your rights)")
     g.set_defaults(func=cmd_grade)
@@ -146,7 +166,7 @@ def parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("demo", help="grade the bundled sample class and print the summary")
     d.add_argument("--out", default=str(WORKSPACE / "demo"), help="output folder (default: workspace/demo)")
-    d.add_argument("--jobs", type=int, default=None)
+    grading_options(d)
     d.add_argument("--unsafe", action="store_true", help="grade without a sandbox (see grade --help)")
     d.set_defaults(func=cmd_demo)
     return p
@@ -160,7 +180,7 @@ def stop_cleanly_on_signals() -> None:
     def stop(signum, frame):
         for name in ("SIGTERM", "SIGINT", "SIGHUP"):
             signal.signal(getattr(signal, name), signal.SIG_IGN)  # once is enough
-        from .grading import stop_workers
+        from .scheduling.worker import stop_workers
 
         stop_workers()
         raise KeyboardInterrupt

@@ -2,9 +2,11 @@
 
 Pipeline (each step feeds the next; later steps never re-run earlier ones):
 1. ``collect``      find every (student, assignment) pair and check that its notebook is readable;
-2. ``autograde``    one worker process per assignment, in parallel, each with its own workspace and
-                    gradebook under ``OUT/.nbgrader``; every notebook runs in a sandbox and its
-                    hidden checks are judged outside it (see ``nbgrader_backend``);
+2. ``autograde``    one notebook is one task: a pool of worker processes on this machine
+                    (``jobs`` of them) or the workers of a Dask cluster (``scheduler``) grade the
+                    tasks, whatever their assignment; every notebook runs in a sandbox and its
+                    hidden checks are judged outside it (see ``nbgrader_backend`` and
+                    ``grader.scheduling``); each result is written here as soon as it arrives;
 3. ``score``        one row per (student, assignment, problem), a broken submission scored for what
                     could be verified, with the reason, so that every student always has a row;
 4. ``write``        grades.csv, problems.csv, and HTML feedback per student and assignment
@@ -18,34 +20,32 @@ a course secret kept in ``OUT/.nbgrader/secret.key``, so a rerun draws the same 
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import math
 import os
 import secrets
 import shutil
-import subprocess
 import sys
-import threading
-import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import nbformat
 
-from .nbgrader_backend import FAILED, NOT_RUN, RESULT_PREFIX, TAMPERING, VERIFIED, Job
-from .paths import ROOT, assignment_ids, source_notebook
+from .nbgrader_backend import FAILED, NOT_RUN, TAMPERING, VERIFIED
+from .paths import SOLUTIONS, assignment_ids, source_notebook
 from .reports import write_reports
 from .sandbox import Limits, remove_stale_folders, require_sandbox
 from .sanitize import clean_text
+from .scheduling.cluster import grade_on_cluster
+from .scheduling.local import grade_locally
+from .scheduling.progress import Progress
+from .scheduling.task import Task, grader_version
+from .scheduling.worker import STOPPING, worker_env  # noqa: F401  (worker_env: for bench and selfcheck)
 from .submissions import Submission, collect
 
 RESULT_FORMAT = "3"  # part of every fingerprint: results of an older grader are graded again
 STATUSES = {VERIFIED, FAILED, NOT_RUN, TAMPERING}
-STOPPING = threading.Event()  # set when the run is stopped (a signal): no new worker starts
 
 
 @dataclass
@@ -74,9 +74,9 @@ class SubmissionResult:
         return sum(p.max_score for p in self.problems)
 
 
-def graded_problems(assignment_id: str) -> list[tuple[str, float]]:
+def graded_problems(assignment_id: str, source: Path = SOLUTIONS) -> list[tuple[str, float]]:
     """(grade_id, points) of every autograded cell of an assignment's source notebook, in order."""
-    nb = nbformat.read(str(source_notebook(assignment_id)), as_version=4)
+    nb = nbformat.read(str(source_notebook(assignment_id, source)), as_version=4)
     cells = [c.metadata.get("nbgrader", {}) for c in nb.cells]
     return [(m["grade_id"], float(m.get("points", 0))) for m in cells if m.get("grade")]
 
@@ -164,114 +164,58 @@ def sound_result(stored: object) -> bool:
     return True
 
 
-def worker_env() -> dict:
-    """Environment for nbgrader and the kernels it starts: this interpreter first on PATH.
-
-    nbgrader's kernel spec starts ``python`` from PATH and calls ``alembic`` to create gradebooks;
-    both must come from the environment the grader runs in.
-    """
-    env = dict(os.environ)
-    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-    env["PYTHONPATH"] = os.pathsep.join(p for p in [str(ROOT), env.get("PYTHONPATH", "")] if p)
-    env.setdefault("MPLBACKEND", "Agg")
-    return env
+def write_result(results: Path, result: dict, fingerprint: str) -> None:
+    """Atomically: a result file is either complete or absent."""
+    result = {k: v for k, v in result.items() if k not in ("timing", "setup_seconds")} | {"fingerprint": fingerprint}
+    target = results / f"{result['student_id']}.json"
+    partial = target.with_suffix(".partial")
+    partial.write_text(json.dumps(result))
+    os.replace(partial, target)
 
 
-def run_worker(job: Job, on_result: Callable) -> None:
-    """Grade the job's students in worker processes, until each has a stored result.
-
-    A worker that dies (it should not: every fault of a notebook is caught inside it) costs only the
-    submission it was grading, which gets a result saying so; a new worker takes the rest.
-    """
-    workspace, results = Path(job.workspace), Path(job.results)
-    pending = list(job.students)
-    attempt = 0
-    while pending and not STOPPING.is_set():
-        attempt += 1
-        job_file = workspace / f"job-{attempt}.json"
-        job_file.write_text(json.dumps({**job.__dict__, "students": pending}))
-        log_path = workspace / f"worker-{attempt}.log"
-        with open(log_path, "w") as log:
-            proc = subprocess.Popen([sys.executable, "-m", "grader.nbgrader_backend", str(job_file)],
-                                    stdout=subprocess.PIPE, stderr=log, text=True, env=worker_env(), cwd=workspace)
-            WORKERS.add(proc)
-            if STOPPING.is_set():  # stopped while it started
-                proc.terminate()
-            for line in proc.stdout:
-                if not line.startswith(RESULT_PREFIX):
-                    continue
-                payload = json.loads(line[len(RESULT_PREFIX):])
-                if "fatal" in payload:
-                    proc.wait()
-                    raise RuntimeError(f"{job.assignment}: {payload['fatal']} (see {log_path})")
-                on_result(payload)
-            proc.wait()
-            WORKERS.discard(proc)
-        done = {student for student, mark in pending if load_result(results, student, mark) is not None}
-        left = [(student, mark) for student, mark in pending if student not in done]
-        if STOPPING.is_set():  # stopped by a signal: what is left is graded by the next run
-            return
-        if left and proc.returncode == 0:
-            raise RuntimeError(f"{job.assignment}: the worker finished without grading {left[0][0]} "
-                               f"(see {log_path})")
-        if left:  # the worker died while grading left[0]
-            student, mark = left[0]
-            crashed = {"student_id": student, "assignment": job.assignment, "ok": False, "problems": {},
-                       "error": f"the grader's worker stopped (exit code {proc.returncode}) while grading "
-                                f"this notebook; see {log_path}"}
-            results.joinpath(f"{student}.json").write_text(json.dumps({**crashed, "fingerprint": mark}))
-            on_result(crashed)
-            left = left[1:]
-        pending = left
-
-
-WORKERS: set = set()  # worker processes running now
-
-
-def stop_workers() -> None:
-    """Stop the run's workers (each removes its sandbox as it goes), and start no new one."""
-    STOPPING.set()
-    for proc in list(WORKERS):
-        with contextlib.suppress(OSError):
-            proc.terminate()
-    for proc in list(WORKERS):
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=30)
-
-
-def prepare_workspace(workspace: Path, submissions: list[Submission]) -> None:
-    """Copy the notebooks to grade into nbgrader's submitted layout (and nothing else beside them).
-
-    ``sub.notebook`` is the grader's own verified copy (see :func:`grader.submissions.collect`)."""
+def prepare_workspace(workspace: Path) -> None:
+    """An empty nbgrader workspace for one assignment; the local workers fill it (release, gradebook,
+    the notebooks they grade). Results are kept elsewhere."""
     if workspace.exists():
-        shutil.rmtree(workspace)  # nbgrader's own state is rebuilt; results are kept elsewhere
-    for sub in submissions:
-        dest = workspace / "submitted" / sub.student_id / sub.assignment_id
-        dest.mkdir(parents=True)
-        shutil.copyfile(sub.notebook, dest / f"{source_notebook(sub.assignment_id).stem}.ipynb")
-    workspace.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(workspace)
+    workspace.mkdir(parents=True)
 
 
-class Progress:
-    """One line per graded submission on stderr: [k/n] student / assignment: score."""
+def make_tasks(submissions: list[Submission], marks: dict, secret: bytes, limits: dict | None,
+               unsafe: bool) -> list[Task]:
+    """One task per notebook to grade, assignment by assignment (a worker then mostly keeps its
+    workspace); the notebooks' bytes are read only when a task is sent."""
+    sources = {a: source_notebook(a).read_bytes() for a in {s.assignment_id for s in submissions}}
+    order = sorted(submissions, key=lambda s: (s.assignment_id, s.student_id))
+    return [Task(s.assignment_id, source_notebook(s.assignment_id).stem, s.student_id,
+                 marks[(s.student_id, s.assignment_id)], sources[s.assignment_id], secret, limits, unsafe,
+                 grader_version(), str(s.notebook)) for s in order]
 
-    def __init__(self, total: int, stream=sys.stderr):
-        self.total, self.done, self.stream, self.start = total, 0, stream, time.monotonic()
 
-    def __call__(self, payload: dict) -> None:
-        self.done += 1
-        problems = payload.get("problems", {}).values()
-        score = f"{sum(p['score'] for p in problems):g}/{sum(p['max_score'] for p in problems):g}"
-        status = score if payload.get("ok") else "could not be graded"
-        elapsed = time.monotonic() - self.start
-        print(f"[{self.done}/{self.total}] {payload['student_id']} / {payload['assignment']}: "
-              f"{status} ({elapsed:.0f} s)", file=self.stream, flush=True)
+def grade_tasks(tasks: list[Task], work: Path, jobs: int | None, scheduler: str | None) -> None:
+    """Grade the tasks here (``jobs`` worker processes) or on a Dask cluster, writing each result
+    into ``work/results`` as it arrives, with progress on stderr and in ``work/grading.log``."""
+    progress = Progress(len(tasks), work / "grading.log")
+
+    def on_result(task: Task, payload: dict) -> None:
+        write_result(work / "results" / task.assignment, payload, task.fingerprint)
+        progress(task, payload)
+
+    with progress:
+        if scheduler:
+            grade_on_cluster(scheduler, tasks, on_result)
+        else:
+            for assignment_id in sorted({t.assignment for t in tasks}):
+                prepare_workspace(work / assignment_id)
+            grade_locally(tasks, jobs or os.cpu_count() or 1, work, work / "logs", on_result)
+    progress.finish()
 
 
 def grade_class(submissions_path: Path, out_dir: Path, jobs: int | None = None,
                 assignments: list[str] | None = None, unsafe: bool = False,
-                limits: dict | None = None) -> list[SubmissionResult]:
-    """Grade every submission under ``submissions_path`` and write the reports into ``out_dir``."""
+                limits: dict | None = None, scheduler: str | None = None) -> list[SubmissionResult]:
+    """Grade every submission under ``submissions_path`` and write the reports into ``out_dir``:
+    ``jobs`` notebooks at a time on this machine, or on the Dask cluster at ``scheduler``."""
     require_sandbox(unsafe)
     remove_stale_folders()  # left by a run that was killed
     out_dir = Path(out_dir).resolve()
@@ -289,36 +233,25 @@ def grade_class(submissions_path: Path, out_dir: Path, jobs: int | None = None,
         print("warning: grading WITHOUT a sandbox (--unsafe): student code runs with your rights.",
               file=sys.stderr)
 
-    todo: dict[str, list[Submission]] = {a: [] for a in assignments}
+    todo: list[Submission] = []
     marks: dict[tuple, str] = {}
     for sub in submissions:
         if sub.notebook is None:
             continue
         mark = marks[(sub.student_id, sub.assignment_id)] = fingerprint(sub)
         if load_result(work / "results" / sub.assignment_id, sub.student_id, mark, graded_only=True) is None:
-            todo[sub.assignment_id].append(sub)
+            todo.append(sub)
     readable = len(marks)
-    waiting = sum(len(v) for v in todo.values())
+    where = f"on the Dask cluster at {scheduler}" if scheduler else f"{jobs or os.cpu_count() or 1} at a time"
     print(f"Grading {readable} notebooks of {len({s.student_id for s in submissions})} students "
-          f"in {len(assignments)} assignments"
-          + (f" ({readable - waiting} already graded in an earlier run)" if waiting < readable else "")
+          f"in {len(assignments)} assignments, {where}"
+          + (f" ({readable - len(todo)} already graded in an earlier run)" if len(todo) < readable else "")
           + "...", file=sys.stderr, flush=True)
-    progress = Progress(waiting)
-
-    def grade_assignment(assignment_id: str) -> None:
-        results = work / "results" / assignment_id
-        results.mkdir(parents=True, exist_ok=True)
-        if not todo[assignment_id]:
-            return
-        workspace = work / assignment_id
-        prepare_workspace(workspace, todo[assignment_id])
-        students = [(s.student_id, marks[(s.student_id, assignment_id)]) for s in todo[assignment_id]]
-        job = Job(str(workspace), assignment_id, source_notebook(assignment_id).stem, str(results),
-                  str(secret_file), students, unsafe, limits)
-        run_worker(job, progress)
-
-    with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
-        list(pool.map(grade_assignment, assignments))
+    for assignment_id in assignments:
+        (work / "results" / assignment_id).mkdir(parents=True, exist_ok=True)
+    tasks = make_tasks(todo, marks, secret_file.read_bytes(), limits, unsafe)
+    if todo:
+        grade_tasks(tasks, work, jobs, scheduler)
 
     results = []
     for sub in submissions:

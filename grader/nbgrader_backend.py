@@ -4,8 +4,11 @@ A workspace is an nbgrader course root holding only instructor data: its gradebo
 autograded and feedback trees, and a release built from ``solutions/``. The sources are read from
 the checkout and never written.
 
-Run as a worker process (``python -m grader.nbgrader_backend JOB.json``), it builds the assignment
-and then, for each student in turn:
+Run as a worker process (``python -m grader.nbgrader_backend ROOT``), it reads one task per line on
+stdin (:class:`grader.scheduling.task.Task`: one notebook, of any assignment), sets up a workspace
+``ROOT/<assignment>`` once per assignment (its release, built from the source the task carries, and
+its gradebook; worker processes on one machine share it, the build under a file lock) and, for each
+notebook:
 
 1. starts the judge and a sandbox, and lets nbgrader autograde the notebook with the kernel inside
    the sandbox (a watchdog kills the sandbox when the whole notebook runs too long);
@@ -14,30 +17,34 @@ and then, for each student in turn:
    suspected tampering;
 3. writes the verified scores into the gradebook, and generates feedback in which every hidden-test
    cell shows the verdict instead of its code;
-4. writes the student's result atomically into the results folder, feedback included, and prints
-   one line, so that a grading run killed half-way can resume where it stopped.
+4. prints the student's result, feedback included, as one line on stdout; the grading run writes it
+   atomically into the results folder, so that a run killed half-way can resume where it stopped.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import hashlib
 import json
 import os
+import shutil
 import signal
 import sys
 import threading
 import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from traitlets.config import Config
 
 from .paths import SOLUTIONS
 from .sanitize import clean_text
+from .scheduling.task import Task, failed_result, grader_version
+from .scheduling.worker import RESULT_PREFIX
 
 PASSED = "passed"
-RESULT_PREFIX = "@@grader-result "  # marks the worker's result lines among log output
 
 # the status of one problem, as problems.csv and the feedback report it
 VERIFIED, FAILED, NOT_RUN, TAMPERING = "passed", "failed", "not run", "suspected tampering"
@@ -45,14 +52,14 @@ VERIFIED, FAILED, NOT_RUN, TAMPERING = "passed", "failed", "not run", "suspected
 
 @dataclass
 class Job:
-    """What a worker grades: written by the grading run as JSON, read by the worker."""
+    """The assignment a worker grades a notebook of, in which workspace, under which limits."""
 
     workspace: str
     assignment: str
     notebook: str  # the notebook's file name without .ipynb
-    results: str  # folder of the per-student result files
-    secret_file: str
-    students: list
+    results: str = ""  # unused since the grading run writes the results (kept for callers)
+    secret_file: str = ""  # unused: the secret travels with each task
+    students: list = field(default_factory=list)  # unused: one task is one notebook
     unsafe: bool = False
     limits: dict | None = None
 
@@ -71,7 +78,8 @@ def nbgrader_config(root: Path, source: Path = SOLUTIONS, release: Path | None =
     c.CourseDirectory.root = str(root)
     c.CourseDirectory.source_directory = str(source)
     c.CourseDirectory.release_directory = str(release or root / "release")
-    c.CourseDirectory.db_url = f"sqlite:///{root / 'gradebook.db'}"
+    # worker processes that share a workspace wait for each other's writes instead of failing
+    c.CourseDirectory.db_url = f"sqlite:///{root / 'gradebook.db'}?timeout=120"
     # Order matters: the kernel runs in the sandbox; stderr is relabelled after execution and
     # before the scores are saved.
     steps = list(Autograde.class_traits()["autograde_preprocessors"].default())
@@ -323,15 +331,6 @@ def log_memory(student_id: str, sandbox) -> None:
         print(f"{student_id}: peak memory {peak / 2**20:.0f} MiB", file=sys.stderr, flush=True)
 
 
-def write_result(results: Path, result: dict, fingerprint: str) -> None:
-    """Atomically: a result file is either complete or absent."""
-    result = {**result, "fingerprint": fingerprint}
-    target = results / f"{result['student_id']}.json"
-    partial = target.with_suffix(".partial")
-    partial.write_text(json.dumps(result))
-    os.replace(partial, target)
-
-
 def die_with_parent() -> None:
     """Linux: this worker gets SIGTERM when the grading run that started it dies (no stray graders),
     and on SIGTERM (or SIGHUP, SIGINT) it removes the sandbox it is grading in, then exits."""
@@ -363,36 +362,103 @@ def remove_sandbox_and_exit(signum, frame) -> None:
         os._exit(128 + signum)
 
 
-def main(argv: list[str]) -> int:
+class SetupFailed(RuntimeError):
+    """The assignment's release could not be built: no notebook of it can be graded."""
+
+
+@contextlib.contextmanager
+def file_lock(path: Path):
+    """Held by one process at a time (the worker processes that share a workspace)."""
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@dataclass
+class Workspace:
+    """A worker's nbgrader state for one assignment: set up once, used for each of its notebooks."""
+
+    root: Path
+    api: object
+    graded: list  # (grade_id, points) of the source's graded cells
+
+
+def set_up(root: Path, task: Task) -> Workspace:
+    """``root/<assignment>``: the source the task carries, its release and gradebook (built once)."""
     from .grading import graded_problems
 
-    die_with_parent()
-    job = Job(**json.loads(Path(argv[0]).read_text()))
-    root = Path(job.workspace)
-    os.chdir(root)  # nbgrader resolves some paths against the working directory
-    secret = Path(job.secret_file).read_bytes()
-    limits = job.limits or {}
-    api = make_api(nbgrader_config(root, cell_timeout=limits.get("cell_seconds", 120)))
-    built = api.generate_assignment(job.assignment, force=True, create=True)
-    if not built["success"]:
-        fatal = {"fatal": "could not build the assignment: " + short_error(built)}
-        print(RESULT_PREFIX + json.dumps(fatal), flush=True)
-        return 1
-    graded = graded_problems(job.assignment)
-    results = Path(job.results)
-    for student_id, fingerprint in job.students:
+    workspace = root / task.assignment
+    source = workspace / "source"
+    limits = task.limits or {}
+    config = nbgrader_config(workspace, source=source, cell_timeout=limits.get("cell_seconds", 120))
+    workspace.mkdir(parents=True, exist_ok=True)
+    built = workspace / f".built-{hashlib.sha256(task.source).hexdigest()[:16]}"
+    with file_lock(workspace / ".setup.lock"):
+        if not built.exists():
+            notebook = source / task.assignment / f"{task.notebook_name}.ipynb"
+            notebook.parent.mkdir(parents=True, exist_ok=True)
+            notebook.write_bytes(task.source)
+            os.chdir(workspace)  # nbgrader resolves some paths against the working directory
+            result = make_api(config).generate_assignment(task.assignment, force=True, create=True)
+            if not result["success"]:
+                raise SetupFailed(short_error(result))
+            built.touch()
+    return Workspace(workspace, make_api(config), graded_problems(task.assignment, source))
+
+
+def grade_task(workspaces: dict, root: Path, task: Task) -> dict:
+    """Grade one notebook in this worker's workspace of its assignment."""
+    key = (task.assignment, hashlib.sha256(task.source).hexdigest(), (task.limits or {}).get("cell_seconds"))
+    setup = 0.0
+    if key not in workspaces:
         started = time.monotonic()
-        try:
-            line = grade_student(api, job, student_id, graded, secret)
-        except Exception as exc:  # one submission must never stop the others
-            traceback.print_exc()  # the worker's log
-            line = {"student_id": student_id, "assignment": job.assignment, "ok": False, "problems": {},
-                    "error": clean_text(f"grading failed: {type(exc).__name__}: {exc}")}
-        line["seconds"] = round(time.monotonic() - started, 2)  # for the class report's slowest notebooks
-        write_result(results, line, fingerprint)
-        print(RESULT_PREFIX + json.dumps({k: line[k] for k in ("student_id", "assignment", "ok", "problems")}),
-              flush=True)
-    return 0
+        workspaces[key] = set_up(root, task)
+        setup = time.monotonic() - started
+    workspace = workspaces[key]
+    submitted = workspace.root / "submitted" / task.student_id / task.assignment
+    shutil.rmtree(submitted, ignore_errors=True)
+    submitted.mkdir(parents=True)
+    (submitted / f"{task.notebook_name}.ipynb").write_bytes(task.notebook)
+    os.chdir(workspace.root)  # nbgrader resolves some paths against the working directory
+    job = Job(str(workspace.root), task.assignment, task.notebook_name, unsafe=task.unsafe, limits=task.limits)
+    result = grade_student(workspace.api, job, task.student_id, workspace.graded, task.secret)
+    return {**result, "setup_seconds": setup}  # the worker's set-up for this assignment, if it came first
+
+
+def serve(root: Path, tasks, replies) -> None:
+    """Grade each task read from ``tasks`` (JSON lines) and print its result on ``replies``."""
+    workspaces: dict = {}
+    for line in tasks:
+        task = Task.from_json(line)
+        print(f"grading {task.name}", file=sys.stderr, flush=True)  # the worker's log
+        if task.grader != grader_version():
+            reply = {"fatal": f"this worker's grader ({grader_version()}) is not the one that sent the "
+                              f"notebooks ({task.grader}): install the same version of the course everywhere"}
+        else:
+            started = time.monotonic()
+            try:
+                reply = grade_task(workspaces, root, task)
+            except SetupFailed as exc:
+                reply = {"fatal": f"{task.assignment}: could not build the assignment: {exc}"}
+            except Exception as exc:  # one submission must never stop the others
+                traceback.print_exc()  # the worker's log
+                reply = failed_result(task, clean_text(f"grading failed: {type(exc).__name__}: {exc}"))
+            reply["seconds"] = round(time.monotonic() - started, 2)  # for the class report's slowest notebooks
+        print(RESULT_PREFIX + json.dumps(reply), file=replies, flush=True)
+
+
+def main(argv: list[str]) -> int:
+    die_with_parent()
+    root = Path(argv[0])
+    root.mkdir(parents=True, exist_ok=True)
+    replies = os.fdopen(os.dup(sys.stdout.fileno()), "w")  # results only: anything else printed goes
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # to stdout's usual place, the log
+    serve(root, sys.stdin, replies)
+    sys.stderr.flush()
+    os._exit(0)  # every notebook's sandbox is gone already; skip seconds of interpreter teardown
 
 
 if __name__ == "__main__":

@@ -19,8 +19,15 @@ HYBRID_MOUNTS = """\
 
 def test_v1_groups_are_made_below_the_graders_own():
     found = find_hierarchies(HYBRID_CGROUP, HYBRID_MOUNTS)
-    assert found == (Hierarchy(Path("/sys/fs/cgroup/memory/jobs/abc"), 1, frozenset({"memory"})),
+    assert found == (Hierarchy(Path("/sys/fs/cgroup/cpu,cpuacct"), 1, frozenset({"cpu"})),
+                     Hierarchy(Path("/sys/fs/cgroup/memory/jobs/abc"), 1, frozenset({"memory"})),
                      Hierarchy(Path("/sys/fs/cgroup/pids"), 1, frozenset({"pids"})))
+
+
+def test_the_cpu_controller_is_optional():
+    mounts = "\n".join(line for line in HYBRID_MOUNTS.splitlines() if "cpu" not in line)
+    found = find_hierarchies(HYBRID_CGROUP, mounts)
+    assert [h.controllers for h in found] == [frozenset({"memory"}), frozenset({"pids"})]
 
 
 def test_a_v1_mount_of_a_subtree_is_followed_from_its_root():
@@ -34,7 +41,7 @@ def test_v2_groups_are_made_apart_from_any_process(tmp_path):
     (tmp_path / "cgroup.controllers").write_text("cpuset cpu io memory hugetlb pids rdma\n")
     mounts = f"25 1 0:23 / {tmp_path} rw,nosuid - cgroup2 cgroup2 rw,nsdelegate\n"
     found = find_hierarchies("0::/user.slice/user-1000.slice/session-2.scope\n", mounts)
-    assert found == (Hierarchy(tmp_path / V2_PARENT, 2, frozenset({"memory", "pids"})),)
+    assert found == (Hierarchy(tmp_path / V2_PARENT, 2, frozenset({"cpu", "memory", "pids"})),)
 
 
 def test_no_groups_without_both_controllers(tmp_path):
@@ -50,6 +57,10 @@ def test_limits_are_written_in_each_layouts_files():
     v2 = limit_files(Hierarchy(Path("/u"), 2, frozenset({"memory", "pids"})), 2**30, 64)
     assert v1 == {"memory.limit_in_bytes": str(2**30)}
     assert v2 == {"memory.max": str(2**30), "pids.max": "64"}
+    assert limit_files(Hierarchy(Path("/c"), 1, frozenset({"cpu"})), 2**30, 64, cpus=1.5) == \
+        {"cpu.cfs_period_us": "100000", "cpu.cfs_quota_us": "150000"}
+    assert limit_files(Hierarchy(Path("/u"), 2, frozenset({"cpu", "pids"})), 2**30, 64, cpus=0.5) == \
+        {"pids.max": "64", "cpu.max": "50000 100000"}
 
 
 def test_old_empty_groups_of_killed_runs_are_removed(tmp_path):

@@ -296,10 +296,12 @@ def test_killed_half_way_then_resumed_gives_the_same_grades(small_class, tmp_pat
     time.sleep(1)
     assert subprocess.run(["pgrep", "-f", f"grader.nbgrader_backend {out}"], capture_output=True).stdout == b""
 
+    graded_before = {p.stem for p in results.glob("*.json")}
     resumed = grade(solutions, subs, out)
     _, stderr = resumed.communicate(timeout=600)
     assert resumed.returncode == 0, stderr
     assert f"({done_before} already graded in an earlier run)" in stderr
+    assert sorted(graded_in_last_run(out)) == sorted({"ann", "ben", "cid", "dan"} - graded_before)  # each once
 
     fresh = grade(solutions, subs, tmp_path / "fresh")
     fresh.communicate(timeout=600)
@@ -312,6 +314,17 @@ def test_killed_half_way_then_resumed_gives_the_same_grades(small_class, tmp_pat
     _, stderr = again.communicate(timeout=600)
     assert "(4 already graded in an earlier run)" in stderr
     assert (out / "problems.csv").read_bytes() == before
+
+
+def graded_in_last_run(out: Path) -> list[str]:
+    """The students the last grading run graded, from its grading log."""
+    runs = []
+    for line in (out / ".nbgrader" / "grading.log").read_text().splitlines():
+        if line.startswith("# ") and line.endswith(" notebooks"):  # "# TIME grading N notebooks"
+            runs.append([])
+        elif "\t" in line:
+            runs[-1].append(line.rsplit("\t", 1)[1].split(" / ", 1)[1].split(":")[0])
+    return runs[-1]
 
 
 def test_the_course_secret_fixes_the_inputs(small_class, tmp_path):

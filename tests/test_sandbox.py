@@ -156,6 +156,35 @@ print(json.dumps({"held": held}))""")
     assert sandbox.ran_out_of_memory()
 
 
+def test_the_notebook_is_held_to_its_cpu_share():
+    """Forty processes spin for 3 s under a quarter of a core: together they get that quarter
+    (plus the scheduler's slack), not the machine's cores."""
+    if os.geteuid() != 0:
+        pytest.skip("control groups need a grader running as root")
+    box = Sandbox(limits=Limits(cpus=0.25, processes=256))
+    try:
+        assert box.cgroup and box.cgroup.cpu_throttled() == 0, "running as root: no control group with a CPU quota"
+        result = run_inside(box, """
+import json, os, resource, time
+start = time.monotonic()
+children = []
+for _ in range(40):
+    pid = os.fork()
+    if pid == 0:
+        while time.monotonic() - start < 3:
+            pass
+        os._exit(0)
+    children.append(pid)
+for pid in children:
+    os.waitpid(pid, 0)
+used = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"cpu": used.ru_utime + used.ru_stime, "wall": time.monotonic() - start}))""", timeout=120)
+        assert result["cpu"] / result["wall"] < 0.25 * 1.6, result
+        assert box.cgroup.cpu_throttled() > 0
+    finally:
+        box.remove()
+
+
 def test_the_control_group_goes_with_the_sandbox():
     if os.geteuid() != 0:
         pytest.skip("control groups need a grader running as root")

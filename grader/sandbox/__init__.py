@@ -9,7 +9,7 @@ notebook's kernel runs
   gradebooks and other students' files are not there at all;
 - with a clean environment (nothing says it is being graded);
 - under limits on memory, processes, CPU time, file size and open files: per process with
-  ``prlimit``, and on the memory and processes of the whole notebook with a control group
+  ``prlimit``, and on the memory, processes and CPU share of the whole notebook with a control group
   (:mod:`grader.sandbox.cgroup`) where the grader may make one (as root);
 - killed, with everything it started, when its notebook is done or over time.
 
@@ -52,8 +52,8 @@ FOLDER_PREFIX = "rnn-grade"  # a sandbox's host folder and control group: rnn-gr
 
 @dataclass(frozen=True)
 class Limits:
-    """What one notebook may use. ``memory_bytes`` and CPU are per process (prlimit);
-    ``notebook_memory_bytes`` counts all the notebook's processes together (a control group).
+    """What one notebook may use. ``memory_bytes`` and CPU seconds are per process (prlimit);
+    ``notebook_memory_bytes`` and ``cpus`` count all the notebook's processes together (a control group).
 
     The last four bound what a submission may cost the trusted side, outside the sandbox: the size
     and cell count of a submitted notebook (checked before it is graded), and the memory and time of
@@ -74,6 +74,7 @@ class Limits:
     cells: int = 2000  # most cells a notebook may have
     feedback_memory_bytes: int = 2 * GiB  # memory for rendering one feedback page, beyond the worker's own
     feedback_seconds: int = 120  # wall clock for rendering one feedback page
+    cpus: float = 1.0  # cores all the notebook's processes may keep busy together (cgroup CPU quota)
 
     def prlimit(self) -> list[str]:
         return ["prlimit", f"--as={self.memory_bytes}", f"--nproc={self.processes}",
@@ -219,7 +220,8 @@ class Sandbox:
     def __post_init__(self):
         # the kernel's own user when the grader runs as root (None: it keeps the grader's user)
         self.uid = new_sandbox_uid() if self.isolated and os.geteuid() == 0 and bubblewrap() else None
-        self.cgroup = Cgroup.create(self.root.name, self.limits.notebook_memory_bytes, self.limits.processes)
+        self.cgroup = Cgroup.create(self.root.name, self.limits.notebook_memory_bytes, self.limits.processes,
+                                    self.limits.cpus)
         self.kill_lock = threading.RLock()  # the watchdog may kill while the grader does, or a signal handler
         self.runtime = self.root / "kernel"  # connection file and the kernel's sockets
         self.judge_dir = self.root / "judge"

@@ -1,10 +1,12 @@
-"""A control group per sandbox: one limit on the memory and the processes of the whole notebook.
+"""A control group per sandbox: one limit on the memory, the processes and the CPU of the whole notebook.
 
 prlimit limits each process on its own: a notebook that forks ten children, each just under the
 per-process memory limit, would still take the machine's memory, and the other notebooks' and the
 grader's with it. A control group counts the sandbox as a whole: past its memory limit the kernel's
 out-of-memory killer stops a process of that group only, and the group lists every process the
-notebook started, for the kill.
+notebook started, for the kill. Where the ``cpu`` controller is there too, the group also gets a CPU
+quota (one core by default): a notebook that starts hundreds of spinning processes gets its share of
+the machine and no more, and the notebooks graded beside it keep theirs.
 
 Both layouts are supported: cgroup v1 (one hierarchy per controller, as in many containers) and the
 unified v2 hierarchy. Creating groups needs root or a delegated hierarchy; where that fails,
@@ -21,7 +23,9 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-CONTROLLERS = frozenset({"memory", "pids"})
+CONTROLLERS = frozenset({"memory", "pids"})  # needed: without both, no group at all
+OPTIONAL = frozenset({"cpu"})  # used where available: the CPU quota
+CPU_PERIOD_US = 100_000  # the quota is counted per 0.1 s
 STALE_SECONDS = 3600  # an empty group this old was left by a grading run that was killed
 V2_PARENT = "rnn-course-grader"  # v2: groups may not hold processes and children, so ours live apart
 # Writes the shell's own pid (bubblewrap's, after exec) into each cgroup.procs before the sandbox
@@ -48,7 +52,7 @@ def own_groups(proc_cgroup: str) -> dict[str, str]:
 
 @cache
 def hierarchies() -> tuple[Hierarchy, ...]:
-    """Where this process can make groups for memory and pids; () when it cannot."""
+    """Where this process can make groups for memory and pids (and cpu); () when it cannot."""
     try:
         return find_hierarchies(Path("/proc/self/cgroup").read_text(), Path("/proc/self/mountinfo").read_text())
     except OSError:
@@ -56,22 +60,23 @@ def hierarchies() -> tuple[Hierarchy, ...]:
 
 
 def find_hierarchies(proc_cgroup: str, mountinfo: str) -> tuple[Hierarchy, ...]:
-    """The hierarchies that hold memory and pids, v1 ones first; () unless both are found."""
+    """The hierarchies that hold memory and pids (and cpu, if there is one), v1 ones first; () unless
+    both memory and pids are found."""
     groups = own_groups(proc_cgroup)
     mounts = [line.split() for line in mountinfo.splitlines()]
-    found, covered = [], set()
+    found, covered, wanted = [], set(), CONTROLLERS | OPTIONAL
     for fields in sorted(mounts, key=lambda f: f[f.index("-") + 1] != "cgroup"):  # v1 first
         fstype, options = fields[fields.index("-") + 1], fields[-1].split(",")
         root, point = fields[3], Path(fields[4])
-        if fstype == "cgroup" and (controllers := (CONTROLLERS & set(options)) - covered):
+        if fstype == "cgroup" and (controllers := (wanted & set(options)) - covered):
             path = groups.get(sorted(controllers)[0], "/")  # the mount shows the tree from `root` down
             inside = path[len(root):] if path.startswith(root) else ""
             found.append(Hierarchy(point / inside.lstrip("/"), 1, frozenset(controllers)))
             covered |= controllers
-        elif fstype == "cgroup2" and (controllers := (CONTROLLERS & v2_controllers(point)) - covered):
+        elif fstype == "cgroup2" and (controllers := (wanted & v2_controllers(point)) - covered):
             found.append(Hierarchy(point / V2_PARENT, 2, frozenset(controllers)))
             covered |= controllers
-    return tuple(found) if covered == CONTROLLERS else ()
+    return tuple(found) if CONTROLLERS <= covered else ()
 
 
 def v2_controllers(point: Path) -> set[str]:
@@ -81,14 +86,20 @@ def v2_controllers(point: Path) -> set[str]:
         return set()
 
 
-def limit_files(hierarchy: Hierarchy, memory_bytes: int, processes: int) -> dict[str, str]:
-    """The files that set the limits, in the order they must be written."""
+def limit_files(hierarchy: Hierarchy, memory_bytes: int, processes: int,
+                cpus: float | None = None) -> dict[str, str]:
+    """The files that set the limits, in the order they must be written (``cpus``: cores, None for
+    no CPU quota)."""
     files = {}
     if "memory" in hierarchy.controllers:
         files.update({"memory.limit_in_bytes": str(memory_bytes)} if hierarchy.version == 1
                      else {"memory.max": str(memory_bytes)})
     if "pids" in hierarchy.controllers:
         files["pids.max"] = str(processes)
+    if "cpu" in hierarchy.controllers and cpus:
+        quota = max(1000, round(cpus * CPU_PERIOD_US))  # the kernel refuses quotas under 1 ms
+        files.update({"cpu.cfs_period_us": str(CPU_PERIOD_US), "cpu.cfs_quota_us": str(quota)}
+                     if hierarchy.version == 1 else {"cpu.max": f"{quota} {CPU_PERIOD_US}"})
     return files
 
 
@@ -115,6 +126,20 @@ def remove_stale(base: Path, prefix: str) -> None:
                 folder.rmdir()
 
 
+def enable_v2_controllers(hierarchy: Hierarchy) -> Hierarchy:
+    """v2: let the groups below our parent use the controllers; the hierarchy without cpu when that
+    one cannot be enabled (memory and pids must be)."""
+    hierarchy.base.mkdir(exist_ok=True)
+    control = hierarchy.base / "cgroup.subtree_control"
+    control.write_text(" ".join(f"+{c}" for c in sorted(hierarchy.controllers & CONTROLLERS)))
+    if "cpu" in hierarchy.controllers:
+        try:
+            control.write_text("+cpu")
+        except OSError:
+            return Hierarchy(hierarchy.base, 2, hierarchy.controllers - {"cpu"})
+    return hierarchy
+
+
 NO_SWAP = {1: ("memory.memsw.limit_in_bytes", "{memory}"), 2: ("memory.swap.max", "0")}
 
 
@@ -125,21 +150,27 @@ class Cgroup:
         self.folders = folders
 
     @classmethod
-    def create(cls, name: str, memory_bytes: int, processes: int) -> Cgroup | None:
-        """The sandbox's groups with their limits set, or None where groups cannot be made here."""
+    def create(cls, name: str, memory_bytes: int, processes: int, cpus: float | None = None) -> Cgroup | None:
+        """The sandbox's groups with their limits set, or None where groups cannot be made here.
+
+        The CPU quota is best effort: where the cpu controller refuses, the notebook still gets its
+        memory and process limits."""
         made = cls([])
         try:
             for hierarchy in hierarchies():
                 if hierarchy.version == 2:
-                    hierarchy.base.mkdir(exist_ok=True)
-                    enable = " ".join(f"+{c}" for c in sorted(hierarchy.controllers))
-                    (hierarchy.base / "cgroup.subtree_control").write_text(enable)
+                    hierarchy = enable_v2_controllers(hierarchy)
                 remove_stale(hierarchy.base, prefix=name.rsplit("-", 2)[0])  # rnn-grade-<pid>-<random>
                 folder = hierarchy.base / name
-                folder.mkdir()
-                made.folders.append(folder)
-                for file, value in limit_files(hierarchy, memory_bytes, processes).items():
-                    (folder / file).write_text(value)
+                try:
+                    folder.mkdir()
+                    made.folders.append(folder)
+                    for file, value in limit_files(hierarchy, memory_bytes, processes, cpus).items():
+                        (folder / file).write_text(value)
+                except OSError:
+                    if hierarchy.controllers & CONTROLLERS:
+                        raise
+                    continue  # a cpu-only hierarchy that refuses: no quota, the rest still holds
                 if "memory" in hierarchy.controllers:  # no swap to spill into, where swap is accounted
                     file, value = NO_SWAP[hierarchy.version]
                     with contextlib.suppress(OSError):
@@ -172,6 +203,15 @@ class Cgroup:
         for line in self.memory_file("memory.oom_control", "memory.events").splitlines():
             if line.startswith("oom_kill "):
                 return int(line.split()[1])
+        return 0
+
+    def cpu_throttled(self) -> int:
+        """How many 0.1 s periods the notebook wanted more CPU than its quota (0 without a quota)."""
+        for folder in self.folders:
+            with contextlib.suppress(OSError):
+                for line in (folder / "cpu.stat").read_text().splitlines():
+                    if line.startswith("nr_throttled "):
+                        return int(line.split()[1])
         return 0
 
     def peak_memory(self) -> int | None:
