@@ -111,9 +111,8 @@ def record_submission_times(submissions, out_dir: Path) -> None:
     """Keep every submission's ``timestamp.txt`` (nbgrader's submitted layout) in OUT, for re-exports."""
     rows = []
     for sub in submissions:
-        stamp = Path(sub.notebook).parent / "timestamp.txt" if sub.notebook else None
-        if stamp is not None and stamp.is_file():
-            text = stamp.read_text(errors="replace").strip()
+        text = sub.submitted_at
+        if text:
             try:
                 rows.append([sub.student_id, sub.assignment_id, parse_time(text).isoformat()])
             except ExportError:

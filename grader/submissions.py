@@ -28,6 +28,7 @@ import nbformat
 from .sandbox import Limits
 
 STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@+-]*$")
+TIMESTAMP_BYTES = 256  # a timestamp.txt holds one line
 NOT_A_LINK = "the grader reads submissions only as regular files inside the class folder"
 
 
@@ -38,6 +39,7 @@ class Submission:
     notebook: Path | None = None  # the grader's own copy of a readable notebook, ready to autograde
     error: str = ""  # why it cannot be autograded (missing, not JSON, ...)
     submitted: Path | None = None  # where the notebook was found in the class folder
+    submitted_at: str = ""  # nbgrader's timestamp.txt beside the notebook, when there is one
 
 
 class SubmissionsError(Exception):
@@ -296,8 +298,19 @@ def collect_one(root: Path, student: str, assignment_id: str, scratch: Path, lim
         submission.error = notebook_error(data, limits)
         if not submission.error:
             submission.notebook = verified_copy(scratch, student, assignment_id, data)
+        submission.submitted_at = read_timestamp(root, student, assignment_id)
     except Refused as exc:
         submission.error = str(exc)
     except Exception as exc:  # noqa: BLE001 - one submission must never stop the class
         submission.error = f"the submission could not be read ({type(exc).__name__})"
     return submission
+
+
+def read_timestamp(root: Path, student: str, assignment_id: str) -> str:
+    """The text of nbgrader's ``timestamp.txt`` in a submission folder ('' when there is none or it
+    is not a small regular file): read like the notebook, without following links."""
+    try:
+        data = read_regular_file(root, [student, assignment_id, "timestamp.txt"], TIMESTAMP_BYTES)
+    except Refused:
+        return ""
+    return data.decode("utf-8", "replace").strip()
