@@ -402,3 +402,215 @@ CORRECT = {
         "drops the time axis": shape_drops_time,
     },
 }
+
+
+# ---------------------------------------------------------------- new families: views, mixed rows, edges
+
+
+def step_both_transposed(x_t, h_prev, Wx, Wh, b):
+    return np.tanh(x_t @ Wx.T + h_prev @ Wh.T + b)
+
+
+def step_swapped_weights(x_t, h_prev, Wx, Wh, b):
+    return np.tanh(x_t @ Wh + h_prev @ Wx + b)
+
+
+def step_writes_through_reshape(x_t, h_prev, Wx, Wh, b):
+    out = h_prev.reshape(h_prev.shape)  # believed to be a copy; it is a view of h_prev
+    out[...] = np.tanh(x_t @ Wx + h_prev @ Wh + b)
+    return out
+
+
+def step_out_argument(x_t, h_prev, Wx, Wh, b):
+    return np.tanh(x_t @ Wx + h_prev @ Wh + b, out=h_prev) * 1.0
+
+
+def step_returns_list(x_t, h_prev, Wx, Wh, b):
+    return np.tanh(x_t @ Wx + h_prev @ Wh + b).tolist()
+
+
+def step_concatenated(x_t, h_prev, Wx, Wh, b):
+    xh = np.hstack([x_t, h_prev]).astype(np.float64)  # (N, D + H)
+    return np.tanh(xh @ np.vstack([Wx, Wh]) + b)
+
+
+def step_transposed_algebra(x_t, h_prev, Wx, Wh, b):
+    return np.tanh((Wx.T @ x_t.T + Wh.T @ h_prev.T).T.astype(np.float64) + b)
+
+
+def forward_wraps_at_t0(x, h0, Wx, Wh, b):
+    N, T, _ = x.shape
+    h = np.zeros((N, T, Wh.shape[0]))
+    for t in range(T):
+        h[:, t] = np.tanh(x[:, t] @ Wx + h[:, t - 1] @ Wh + b)  # t = 0 reads h[:, -1], still zero
+    return h
+
+
+def forward_both_transposed(x, h0, Wx, Wh, b):
+    states, h_t = [], h0
+    for t in range(x.shape[1]):
+        h_t = np.tanh(x[:, t] @ Wx.T + h_t @ Wh.T + b)
+        states.append(h_t)
+    return np.stack(states, axis=1)
+
+
+def forward_first_input_only(x, h0, Wx, Wh, b):
+    states, h_t = [], h0
+    for _ in range(x.shape[1]):
+        h_t = np.tanh(x[:, 0] @ Wx + h_t @ Wh + b)
+        states.append(h_t)
+    return np.stack(states, axis=1)
+
+
+def forward_returns_list(x, h0, Wx, Wh, b):
+    states, h_t = [], h0
+    for t in range(x.shape[1]):
+        h_t = np.tanh(x[:, t] @ Wx + h_t @ Wh + b)
+        states.append(h_t)
+    return states
+
+
+def forward_time_major_loop(x, h0, Wx, Wh, b):
+    xs = np.transpose(x, (1, 0, 2))  # (T, N, D), a view
+    h_t, out = np.array(h0, dtype=np.float64), []
+    for x_t in xs:
+        h_t = np.tanh(np.dot(x_t, Wx) + np.dot(h_t, Wh) + b)
+        out.append(h_t)
+    return np.moveaxis(np.array(out), 0, 1).copy()
+
+
+def forward_recursive(x, h0, Wx, Wh, b):
+    if x.shape[1] == 0:
+        return np.zeros((x.shape[0], 0, h0.shape[1]))
+    h1 = np.tanh(x[:, 0] @ Wx + h0 @ Wh + b).astype(np.float64)
+    return np.concatenate([h1[:, None], forward_recursive(x[:, 1:], h1, Wx, Wh, b)], axis=1)
+
+
+def softmax_min_shift(z):
+    e = np.exp(z - z.min(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def softmax_mean_shift(z):
+    e = np.exp(z - z.mean(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def softmax_inf_to_zero(z):
+    z = np.where(np.isinf(z), 0.0, z)
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def softmax_ravel_in_place(z):
+    flat = z.reshape(-1, z.shape[-1])  # a view of z when z is contiguous
+    flat -= flat.max(axis=1, keepdims=True)
+    e = np.exp(flat)
+    return (e / e.sum(axis=1, keepdims=True)).reshape(z.shape)
+
+
+def softmax_hard_coded_2d(z):
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def softmax_tensorflow(z):
+    import tensorflow as tf
+
+    return tf.nn.softmax(tf.constant(np.asarray(z, dtype=np.float64)), axis=-1).numpy()
+
+
+def softmax_moveaxis_loop(z):
+    z = np.asarray(z, dtype=np.float64)
+    flat = z.reshape(-1, z.shape[-1])  # a copy for a view, a view for a fresh array: only read here
+    out = np.stack([np.exp(r - r.max()) / np.exp(r - r.max()).sum() for r in flat])
+    return out.reshape(z.shape)
+
+
+def classifier_min_shift(x, h0, Wx, Wh, b, Wy, by):
+    return softmax_min_shift(_last_state(x, h0, Wx, Wh, b) @ Wy + by)
+
+
+def classifier_mean_shift(x, h0, Wx, Wh, b, Wy, by):
+    return softmax_mean_shift(_last_state(x, h0, Wx, Wh, b) @ Wy + by)
+
+
+def classifier_global_max(x, h0, Wx, Wh, b, Wy, by):
+    return softmax_global_max(_last_state(x, h0, Wx, Wh, b) @ Wy + by)
+
+
+def classifier_wy_transposed(x, h0, Wx, Wh, b, Wy, by):
+    return softmax_logsumexp(_last_state(x, h0, Wx, Wh, b) @ Wy.T + by)
+
+
+def classifier_returns_tuple(x, h0, Wx, Wh, b, Wy, by):
+    h = forward_per_sample(x, h0, Wx, Wh, b)
+    return softmax_logsumexp(h[:, -1] @ Wy + by), h
+
+
+def classifier_time_major(x, h0, Wx, Wh, b, Wy, by):
+    return softmax_tensorflow(forward_time_major_loop(x, h0, Wx, Wh, b)[:, -1] @ Wy + by)
+
+
+def shape_time_major(batch_size, seq_len, n_features, units, return_sequences):
+    return (seq_len, batch_size, units) if return_sequences else (batch_size, units)
+
+
+def shape_none_as_zero(batch_size, seq_len, n_features, units, return_sequences):
+    dims = (batch_size or 0, seq_len or 0, units)
+    return dims if return_sequences else (dims[0], units)
+
+
+def shape_dict_lookup(batch_size, seq_len, n_features, units, return_sequences):
+    return {True: (batch_size, seq_len, units), False: (batch_size, units)}[bool(return_sequences)]
+
+
+WRONG["rnn_step_forward"].update({
+    "Wx and Wh both transposed": (step_both_transposed, "used transposed"),
+    "Wx and Wh swapped": (step_swapped_weights, "used transposed"),
+    "writes the result through h_prev.reshape": (step_writes_through_reshape, "changed its input h_prev in place"),
+    "np.tanh(..., out=h_prev)": (step_out_argument, "changed its input h_prev in place"),
+    "returns a list": (step_returns_list, "should be a numpy array"),
+})
+WRONG["rnn_forward"].update({
+    "h[:, t - 1] wraps to the last state at t = 0": (forward_wraps_at_t0, "h[:, t - 1]"),
+    "Wx and Wh both transposed": (forward_both_transposed, "used transposed"),
+    "reads x[:, 0] at every step": (forward_first_input_only, "every step reads the first input"),
+    "returns a list of states": (forward_returns_list, "should be a numpy array"),
+})
+WRONG["softmax"].update({
+    "shifted by the row minimum": (softmax_min_shift, "subtract the maximum of each row"),
+    "shifted by the row mean": (softmax_mean_shift, "subtract the maximum of each row"),
+    "-inf replaced by 0": (softmax_inf_to_zero, "-inf is replaced by 0"),
+    "shifts z in place through reshape": (softmax_ravel_in_place, "changed its input z in place"),
+    "axis=1 for every input": (softmax_hard_coded_2d, "use axis=-1"),
+})
+WRONG["rnn_classifier_forward"].update({
+    "softmax shifted by the row minimum": (classifier_min_shift, "subtract the maximum of each row"),
+    "softmax shifted by the row mean": (classifier_mean_shift, "subtract the maximum of each row"),
+    "softmax shifted by the batch maximum": (classifier_global_max, "subtract the maximum of each row"),
+    "Wy transposed": (classifier_wy_transposed, "used transposed"),
+    "returns (probs, h)": (classifier_returns_tuple, "should be a numpy array"),
+})
+WRONG["rnn_output_shape"].update({
+    "time-major sequence shape": (shape_time_major, "time-major"),
+    "None replaced by 0": (shape_none_as_zero, "expected None"),
+})
+CORRECT["rnn_step_forward"].update({
+    "one matmul on [x_t, h_prev]": step_concatenated,
+    "transposed algebra": step_transposed_algebra,
+})
+CORRECT["rnn_forward"].update({
+    "time-major loop over a transposed view": forward_time_major_loop,
+    "recursion over time": forward_recursive,
+})
+CORRECT["softmax"].update({
+    "tf.nn.softmax": softmax_tensorflow,
+    "rows through a reshape, read only": softmax_moveaxis_loop,
+})
+CORRECT["rnn_classifier_forward"].update({
+    "time-major loop and tf.nn.softmax": classifier_time_major,
+})
+CORRECT["rnn_output_shape"].update({
+    "dict lookup": shape_dict_lookup,
+})
