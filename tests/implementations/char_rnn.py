@@ -363,24 +363,12 @@ def perplexity_base2(mean_cross_entropy_nats):
     return float(2 ** np.mean(mean_cross_entropy_nats))
 
 
-def perplexity_sum(mean_cross_entropy_nats):
-    return float(np.exp(np.sum(mean_cross_entropy_nats)))
-
-
 def perplexity_log(mean_cross_entropy_nats):
     return float(np.log(np.mean(mean_cross_entropy_nats)))
 
 
 def perplexity_array(mean_cross_entropy_nats):
     return np.exp(np.atleast_1d(mean_cross_entropy_nats))
-
-
-def perplexity_elementwise(mean_cross_entropy_nats):
-    return np.exp(mean_cross_entropy_nats)  # an array when given per-character losses
-
-
-def perplexity_mean_of_exp(mean_cross_entropy_nats):
-    return float(np.mean(np.exp(mean_cross_entropy_nats)))
 
 
 def perplexity_base10(mean_cross_entropy_nats):
@@ -454,11 +442,10 @@ WRONG = {
     },
     "perplexity": {
         "2 ** nats": perplexity_base2,
-        "exp of the sum": perplexity_sum,
         "log instead of exp": perplexity_log,
         "an array of one element": perplexity_array,
-        "element-wise exp": perplexity_elementwise,
-        "mean of the exponentials": perplexity_mean_of_exp,
+        "rounded to two decimals": (lambda x: round(math.exp(x), 2), "the perplexity is"),
+        "an int": (lambda x: int(math.exp(x)), "should be a float"),
         "10 ** nats": perplexity_base10,
         "exp(-nats)": perplexity_negated,
     },
@@ -476,7 +463,6 @@ CORRECT = {
         "preallocated int64": encode_preallocated,
     },
     "make_training_sequences": {
-        "sliding_window_view": sequences_sliding_view,
         "index arithmetic": sequences_index_arithmetic,
         "while loop": sequences_while_loop,
     },
@@ -491,5 +477,69 @@ CORRECT = {
         "numpy scalar": perplexity_numpy,
         "math.exp of the mean": perplexity_math,
         "through bits": perplexity_via_bits,
+        "math.exp of the number": lambda x: math.exp(x),
+        "np.e ** x": lambda x: np.e ** x,
     },
 }
+
+
+# ---------------------------------------------------------------- new families: views, aliasing, low T
+
+
+def sequences_view_of_ids(ids, seq_len, step):
+    M = (len(ids) - 1 - seq_len) // step + 1
+    X = np.stack([ids[s:s + seq_len] for s in range(0, M * step, step)]).astype(np.int64).reshape(M, seq_len)
+    return X, ids[seq_len::step][:M]  # y is a view of the caller's ids
+
+
+def sequences_read_only_window_view(ids, seq_len, step):
+    ids = np.asarray(ids, dtype=np.int64)  # a copy for int32 ids, the caller's array otherwise
+    M = (len(ids) - 1 - seq_len) // step + 1
+    X = np.lib.stride_tricks.sliding_window_view(ids, seq_len)[:M * step:step]  # read-only view
+    return X, ids[seq_len::step][:M].copy()
+
+
+def sample_argmax_below_01(logits, temperature, rng):
+    if temperature < 0.1:  # "close enough to 0"
+        return int(np.argmax(logits))
+    return int(rng.choice(len(logits), p=_stable_probs(logits, temperature)))
+
+
+def sample_unshifted_power(logits, temperature, rng):
+    if temperature == 0:
+        return int(np.argmax(logits))
+    w = np.exp(np.asarray(logits, np.float64)) ** (1 / temperature)  # exp(logits) ** (1/T): overflows
+    return int(rng.choice(len(w), p=w / w.sum()))
+
+
+def sample_log_probs_shifted(logits, temperature, rng):
+    if temperature == 0:
+        return int(np.argmax(logits))
+    z = np.asarray(logits, np.float64)
+    log_p = z - z.max() - np.log(np.sum(np.exp(z - z.max())))  # log softmax, <= 0
+    scaled = log_p / temperature
+    w = np.exp(scaled - scaled.max())
+    return int(rng.choice(len(z), p=w / w.sum()))
+
+
+def sample_searchsorted(logits, temperature, rng):
+    z = np.asarray(logits, np.float64)
+    if temperature == 0:
+        return int(z.argmax())
+    p = np.exp((z - z.max()) / temperature)
+    cdf = np.cumsum(p / p.sum())
+    return int(min(np.searchsorted(cdf, rng.random(), side="right"), len(z) - 1))
+
+
+WRONG["make_training_sequences"]["y a view of ids"] = (sequences_view_of_ids, "not a copy")
+WRONG["make_training_sequences"]["sliding_window_view copied, y a view of ids"] = (sequences_sliding_view,
+                                                                                  "not a copy")
+WRONG["sample_with_temperature"].update({
+    "argmax for any T below 0.1": (sample_argmax_below_01, "the argmax is always returned"),
+    "exp(logits) ** (1/T) without a shift": (sample_unshifted_power, "subtract the maximum of logits / T"),
+})
+CORRECT["make_training_sequences"]["read-only sliding_window_view"] = sequences_read_only_window_view
+CORRECT["sample_with_temperature"].update({
+    "log-softmax divided by T, shifted": sample_log_probs_shifted,
+    "np.searchsorted on the CDF": sample_searchsorted,
+})
