@@ -499,3 +499,85 @@ CORRECT = {
         "functional with Dropout": bi_functional_dropout,
     },
 }
+
+
+# ---------------------------------------------------------------- new families: views, cells, stacking
+
+
+def to_keras_asarray(W, U, b):
+    return [np.asarray(W), np.asarray(U), np.asarray(b)]  # views of the caller's arrays, not copies
+
+
+def to_keras_reshape_views(W, U, b):
+    return [W.reshape(W.shape), U.reshape(U.shape), b.reshape(b.shape)]
+
+
+def gru_to_keras_one_bias_row(W, U, b):
+    return [np.array(W), np.array(U), np.array(np.asarray(b)[[0, 0]])]
+
+
+def to_keras_copies_of_views(W, U, b):
+    return [np.copy(W), U.copy(order="C"), np.array(b, dtype=np.float64)]
+
+
+def to_keras_astype(W, U, b):
+    return [a.astype(np.float64) for a in (W, U, b)]  # astype copies by default
+
+
+@cache
+def imdb_rnn_lstm_cell():
+    L = _layers()
+    return _sequential(L.Embedding(10000, 32), L.RNN(L.LSTMCell(32)), L.Dense(1, activation="sigmoid"))
+
+
+@cache
+def stacked_rnn_lstm_cells():
+    import keras
+
+    L = _layers()
+    ids = keras.Input(shape=(None,), dtype="int32")
+    h = L.RNN(L.LSTMCell(128), return_sequences=True)(L.Embedding(400001, 50)(ids))
+    return keras.Model(ids, L.Dense(5)(L.RNN(L.LSTMCell(128))(h)))
+
+
+@cache
+def stacked_no_return_sequences_functional():
+    import keras
+
+    L = _layers()  # building fails: the second LSTM gets (N, 128) instead of (N, T, 128)
+    ids = keras.Input(shape=(None,), dtype="int32")
+    h = L.LSTM(128)(L.Embedding(400001, 50)(ids))
+    return keras.Model(ids, L.Dense(5)(L.LSTM(128)(h)))
+
+
+@cache
+def bi_rnn_lstm_cell():
+    L = _layers()
+    return _sequential(L.Embedding(10000, 32), L.Bidirectional(L.RNN(L.LSTMCell(32))),
+                       L.Dense(1, activation="sigmoid"))
+
+
+@cache
+def imdb_rnn_gru_cell():
+    L = _layers()
+    return _sequential(L.Embedding(10000, 32), L.RNN(L.GRUCell(32)), L.Dense(1, activation="sigmoid"))
+
+
+for _kind in ("simple_rnn", "lstm", "gru"):
+    WRONG[f"keras_{_kind}_weights"].update({
+        "np.asarray views of the inputs": (to_keras_asarray, "not a copy"),
+        "reshape views of the inputs": (to_keras_reshape_views, "not a copy"),
+    })
+    CORRECT[f"keras_{_kind}_weights"].update({
+        "np.copy, .copy and np.array": to_keras_copies_of_views,
+        "astype (a copy)": to_keras_astype,
+    })
+WRONG["keras_gru_weights"]["one bias row for both"] = (gru_to_keras_one_bias_row, "one bias row is used for both")
+WRONG["build_stacked_lstm"]["first LSTM without return_sequences"] = (
+    stacked_first_lstm_returns_last_state, "return_sequences=True")
+WRONG["build_stacked_lstm"]["functional, first LSTM without return_sequences"] = (
+    stacked_no_return_sequences_functional, "return_sequences=True")
+WRONG["build_imdb_lstm"]["RNN(GRUCell) instead of an LSTM"] = (imdb_rnn_gru_cell, "a GRU is used instead of an LSTM")
+CORRECT["build_imdb_lstm"]["RNN(LSTMCell(32))"] = imdb_rnn_lstm_cell
+CORRECT["build_stacked_lstm"]["functional, RNN(LSTMCell(128)) twice"] = stacked_rnn_lstm_cells
+CORRECT["build_bidirectional_lstm"]["Bidirectional(RNN(LSTMCell(32)))"] = bi_rnn_lstm_cell
