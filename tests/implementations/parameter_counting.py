@@ -423,3 +423,59 @@ CORRECT = {
         "float32 and sorting": fit_float32_sorted,
     },
 }
+
+
+# ---------------------------------------------------------------- new families: numpy ints, big counts, views
+
+
+def embedding_int32(input_dim, output_dim):
+    return int(np.multiply(input_dim, output_dim, dtype=np.int32))  # wraps above 2**31 - 1
+
+
+def embedding_prod_of_shape(input_dim, output_dim):
+    return int(np.prod(np.array([input_dim, output_dim], dtype=np.int64)))
+
+
+def lstm_numpy_ints_out(input_dim, units):
+    D, H = np.int64(input_dim), np.int64(units)
+    return 4 * (D * H + H * H + H)  # a numpy integer
+
+
+def lstm_float_division(input_dim, units):
+    return 4 * (input_dim * units + units * units + units) / 1  # a float
+
+
+def rnn_via_shapes_list(input_dim, units):
+    shapes = [(input_dim, units), (units, units), (units,)]
+    return sum(int(np.prod(s)) for s in shapes)
+
+
+def fit_sorts_val_in_place(train_losses, val_losses):
+    v, t, v0 = val_losses[-1], train_losses[-1], val_losses[0]
+    val_losses.sort()  # to find the minimum: sorts the caller's list or array
+    if v > 1.2 * t or v > 1.1 * val_losses[0]:
+        return "overfitting"
+    return "underfitting" if v > 0.5 * v0 else "good fit"
+
+
+def fit_python_min(train_losses, val_losses):
+    v, t = float(val_losses[-1]), float(train_losses[-1])
+    if v > 1.2 * t or v > 1.1 * min(float(x) for x in val_losses):
+        return "overfitting"
+    return "underfitting" if v > 0.5 * float(val_losses[0]) else "good fit"
+
+
+def fit_sorted_copy(train_losses, val_losses):
+    best = sorted(np.asarray(val_losses, dtype=np.float64).tolist())[0]
+    v, t = float(np.asarray(val_losses)[-1]), float(np.asarray(train_losses)[-1])
+    verdict = "overfitting" if v > 1.2 * t or v > 1.1 * best else None
+    return verdict or ("underfitting" if v > 0.5 * float(np.asarray(val_losses)[0]) else "good fit")
+
+
+WRONG["embedding_params"]["np.int32 arithmetic"] = (embedding_int32, "32-bit integers")
+WRONG["lstm_params"]["divides by 1 (a float)"] = (lstm_float_division, "use integer arithmetic")
+WRONG["diagnose_fit"]["sorts val_losses in place"] = (fit_sorts_val_in_place, "changed its input val_losses in place")
+CORRECT["embedding_params"]["np.prod in int64"] = embedding_prod_of_shape
+CORRECT["lstm_params"]["numpy integers"] = lstm_numpy_ints_out
+CORRECT["simple_rnn_params"]["product of each weight shape"] = rnn_via_shapes_list
+CORRECT["diagnose_fit"].update({"Python min over floats": fit_python_min, "sorted copy": fit_sorted_copy})
