@@ -435,8 +435,8 @@ PROBLEMS = [
             "the time loop runs forwards instead of backwards": _sequence_variant(forwards=True),
             "dh0 is the gradient reaching h_1, missing the last hop through step 0":
                 _sequence_variant(dh0_short=True),
-            "the state before step 0 is read as h[:, t - 1], which at t = 0 is h[:, -1], the last state; "
-            "at t = 0 the previous state is h0": _sequence_variant(wrap=True),
+            "the wrong state is used as the previous state: h_prev at step t is h[:, t - 1], and h0 at "
+            "t = 0 (h[:, t - 1] at t = 0 is h[:, -1], the last state)": _sequence_variant(wrap=True),
             "the state before step 0 is taken as zeros instead of h0": _sequence_variant(zero_h0=True),
             "only the last step's upstream gradient dh[:, -1] is used; every step t receives dh[:, t]":
                 _sequence_variant(last_dh_only=True),

@@ -156,7 +156,7 @@ def sequences_last_missing(ids, seq_len, step):
 def sequences_overflow(ids, seq_len, step):
     starts = range(0, len(ids) - seq_len + 1, step)
     X = np.array([ids[s:s + seq_len] for s in starts])
-    y = ids[seq_len::step]  # one short when the last window has no next character
+    y = ids[seq_len::step].copy()  # one short when the last window has no next character
     return X, y
 
 
@@ -396,58 +396,62 @@ def perplexity_via_bits(mean_cross_entropy_nats):
 WRONG = {
     "build_vocab": {
         "order of first appearance": vocab_first_appearance,
-        "set order": vocab_set_order,
+        "set order": (vocab_set_order, "in the wrong order"),
         "case-insensitive sort": vocab_case_insensitive,
-        "duplicates kept": vocab_duplicates,
+        "duplicates kept": (vocab_duplicates, "keep each once"),
         "indices from 1": vocab_from_one,
-        "index-to-char dict": vocab_inverse_dict,
-        "chars as a string": vocab_string,
-        "sorted by frequency": vocab_by_frequency,
-        "chars as a numpy array": vocab_numpy,
+        "index-to-char dict": (vocab_inverse_dict, "char_to_idx has integers as keys"),
+        "chars as a string": (vocab_string, "should be a list"),
+        "sorted by frequency": (vocab_by_frequency, "in the wrong order"),
+        "chars as a numpy array": (vocab_numpy, "should be a list"),
     },
     "encode": {
-        "a list": encode_list,
-        "np.array without dtype (float for the empty text)": encode_plain_array,
-        "float buffer": encode_float_buffer,
-        "the text's own vocabulary": encode_own_vocab,
-        "uint8 indices": encode_uint8,
+        "a list": (encode_list, "should be a numpy array"),
+        "np.array without dtype (float for the empty text)": (
+            encode_plain_array, "has dtype float64; it should hold integers"),
+        "float buffer": (encode_float_buffer, "has dtype float64; it should hold integers"),
+        "the text's own vocabulary": (
+            encode_own_vocab, "the text's own sorted vocabulary is used instead of the char_to_idx gi"),
+        "uint8 indices": (encode_uint8, "the indices are stored in 8 bits"),
         "one-hot rows": encode_one_hot,
-        "indices shifted by one": encode_shifted,
+        "indices shifted by one": (encode_shifted, "the indices are shifted by one"),
     },
     "make_training_sequences": {
-        "target inside the window": sequences_target_in_window,
-        "target two after the window": sequences_target_too_far,
-        "last window missing": sequences_last_missing,
-        "one window too many": sequences_overflow,
-        "step ignored": sequences_step_ignored,
-        "lists instead of arrays": sequences_lists,
-        "float arrays": sequences_float,
-        "windows include the target": sequences_window_with_target,
+        "target inside the window": (
+            sequences_target_in_window, "y is the last character of each window instead of the one right after"),
+        "target two after the window": (sequences_target_too_far, "y is two characters after the window"),
+        "last window missing": (sequences_last_missing, "the last window is missing"),
+        "one window too many": (sequences_overflow, "there is one window too many"),
+        "step ignored": (sequences_step_ignored, "step is ignored"),
+        "lists instead of arrays": (sequences_lists, "should be a numpy array"),
+        "float arrays": (sequences_float, "has dtype float64; it should hold integers"),
+        "windows include the target": (sequences_window_with_target, "the windows are seq_len + 1 characters long"),
     },
     "sample_with_temperature": {
         "temperature applied to the probabilities": sample_divides_probabilities,
         "logits multiplied by T": sample_multiplies,
         "always the argmax": sample_argmax,
-        "global np.random": sample_global_random,
-        "an unseeded generator of its own": sample_own_generator,
+        "global np.random": (sample_global_random, "the same generator state"),
+        "an unseeded generator of its own": (sample_own_generator, "the same generator state"),
         "a fixed-seed generator of its own": sample_fixed_seed,
-        "overflow at large logits": sample_overflow,
+        "overflow at large logits": (sample_overflow, "subtract the maximum"),
         "overflow, cumulative sum": sample_overflow_cumsum,
-        "crashes at T=0 (numpy)": sample_zero_crash,
-        "crashes at T=0 (Python)": sample_zero_crash_python,
-        "returns the probabilities": sample_returns_probs,
+        "crashes at T=0 (numpy)": (sample_zero_crash, "Hint: T = 0 means the argmax; return it before dividing by T"),
+        "crashes at T=0 (Python)": (
+            sample_zero_crash_python, "Hint: T = 0 means the argmax; return it before dividing by T"),
+        "returns the probabilities": (sample_returns_probs, "should return the index"),
         "uniform draw": sample_uniform,
-        "one-hot vector": sample_one_hot,
+        "one-hot vector": (sample_one_hot, "should return the index"),
         "index off by one": sample_off_by_one,
     },
     "perplexity": {
-        "2 ** nats": perplexity_base2,
-        "log instead of exp": perplexity_log,
-        "an array of one element": perplexity_array,
+        "2 ** nats": (perplexity_base2, "the cross-entropy is taken as bits"),
+        "log instead of exp": (perplexity_log, "the logarithm is taken instead of the exponential"),
+        "an array of one element": (perplexity_array, "should be a float"),
         "rounded to two decimals": (lambda x: round(math.exp(x), 2), "the perplexity is"),
         "an int": (lambda x: int(math.exp(x)), "should be a float"),
-        "10 ** nats": perplexity_base10,
-        "exp(-nats)": perplexity_negated,
+        "10 ** nats": (perplexity_base10, "10 ** nats is taken"),
+        "exp(-nats)": (perplexity_negated, "the cross-entropy is negated"),
     },
 }
 

@@ -274,29 +274,35 @@ def backward_stored_gates(dh, x, h0, c0, W, U, b):
 
 WRONG = {
     "lstm_step_backward": {
-        "dc_next ignored": step_no_dc_next,
-        "dc_prev without * f": step_no_forget_factor,
-        "tanh'(c) missing": step_no_tanh_derivative,
-        "sigmoid' for g": step_sigmoid_derivative_for_g,
-        "gate blocks out of Keras order in dW": step_gate_order_in_dw,
-        "gate order i, f, o, g throughout": step_cs231n_gate_order,
+        "dc_next ignored": (step_no_dc_next, "the gradient dc_next arriving from the next step is not added to dc"),
+        "dc_prev without * f": (step_no_forget_factor, "dc_prev is dc without the factor f"),
+        "tanh'(c) missing": (step_no_tanh_derivative, "the derivative of tanh"),
+        "sigmoid' for g": (step_sigmoid_derivative_for_g, "the candidate g is differentiated like a sigmoid, g *"),
+        "gate blocks out of Keras order in dW": (
+            step_gate_order_in_dw, "the gate blocks of dW, dU and db are stacked as i, f, o, g instead of"),
+        "gate order i, f, o, g throughout": (
+            step_cs231n_gate_order, "the gates are sliced in the order i, f, o, g instead of the Keras orde"),
         "c_next instead of c_prev in df": step_dc_prev_from_c_next,
-        "dU transposed": step_du_from_x,
-        "mutates dc_next": step_mutates_dc_next,
-        "casts to float32": step_float32,
+        "dU transposed": (step_du_from_x, "has shape (8, 2); expected"),
+        "mutates dc_next": (step_mutates_dc_next, "changed its input dc_next in place"),
+        "casts to float32": (step_float32, "work in float64"),
     },
     "lstm_backward": {
         "dc not carried back in time": chain(step_backward, carry_dc=False),
         "recurrent gradient not added": chain(step_backward, carry_dh=False),
-        "dW, dU, db not summed over time": chain(step_backward, accumulate=False),
-        "dh0 missing": chain(step_backward, zero_dh0=True),
-        "dc_prev without * f": chain(step_no_forget_factor),
-        "tanh'(c) missing": chain(step_no_tanh_derivative),
-        "sigmoid' for g": chain(step_sigmoid_derivative_for_g),
-        "gate blocks out of Keras order in dW": chain(step_gate_order_in_dw),
+        "dW, dU, db not summed over time": (
+            chain(step_backward, accumulate=False), "dW, dU and db are overwritten at every step"),
+        "dh0 missing": (
+            chain(step_backward, zero_dh0=True), "dh0 is left at zero"),
+        "dc_prev without * f": (chain(step_no_forget_factor), "dc_prev is dc without the factor f"),
+        "tanh'(c) missing": (chain(step_no_tanh_derivative), "the derivative of tanh"),
+        "sigmoid' for g": (
+            chain(step_sigmoid_derivative_for_g), "the candidate g is differentiated like a sigmoid, g *"),
+        "gate blocks out of Keras order in dW": (
+            chain(step_gate_order_in_dw), "the gate blocks of dW, dU and db are stacked as i, f, o, g instead of"),
         "loops forward in time": chain(step_backward, reverse=False),
         "wrong cell state entering the step": backward_off_by_one,
-        "mutates dh": backward_mutates_dh,
+        "mutates dh": (backward_mutates_dh, "changed its input dh in place"),
     },
 }
 
