@@ -366,6 +366,9 @@ ERROR_HINTS = (  # (fragments of "Type: message", any of which matches; the hint
      "a matrix product got arrays whose inner sizes do not match. Check the order of the operands and "
      "whether a weight is used transposed: in this course inputs are rows, x_t @ Wx with Wx (D, H), "
      "h @ Wh with Wh (H, H), and gradients flow back through the transposes (da @ Wx.T)."),
+    (("could not broadcast input array from shape",),
+     "an array was stored into a slot of another shape. Check which axis is time (x is (N, T, D), so "
+     "step t is x[:, t], not x[t]) and the shape of the array you fill."),
     (("could not be broadcast together",),
      "two arrays whose shapes do not fit together were combined element-wise. Print the shapes: the "
      "batch is the first axis (N, ...), a reduction needs keepdims=True to broadcast back, and a bias "

@@ -474,6 +474,8 @@ PROBLEMS = [
                 lambda a, b: float(np.max((a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b)))),
             "the mean is taken instead of the maximum":
                 lambda a, b: float(np.mean(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b)))),
+            "the denominator is |a + b| instead of |a| + |b|":
+                lambda a, b: float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a + b)))),
             "the denominator is a + b instead of |a| + |b|":
                 lambda a, b: float(np.max(np.abs(a - b) / np.maximum(1e-8, a + b))),
             "1e-8 is added to the denominator instead of being its floor, max(1e-8, |a| + |b|)":

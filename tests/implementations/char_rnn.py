@@ -395,11 +395,11 @@ def perplexity_via_bits(mean_cross_entropy_nats):
 
 WRONG = {
     "build_vocab": {
-        "order of first appearance": vocab_first_appearance,
+        "order of first appearance": (vocab_first_appearance, "in the wrong order"),
         "set order": (vocab_set_order, "in the wrong order"),
-        "case-insensitive sort": vocab_case_insensitive,
+        "case-insensitive sort": (vocab_case_insensitive, "in the wrong order"),
         "duplicates kept": (vocab_duplicates, "keep each once"),
-        "indices from 1": vocab_from_one,
+        "indices from 1": (vocab_from_one, "its position in chars (counting from 0)"),
         "index-to-char dict": (vocab_inverse_dict, "char_to_idx has integers as keys"),
         "chars as a string": (vocab_string, "should be a list"),
         "sorted by frequency": (vocab_by_frequency, "in the wrong order"),
@@ -413,7 +413,7 @@ WRONG = {
         "the text's own vocabulary": (
             encode_own_vocab, "the text's own sorted vocabulary is used instead of the char_to_idx gi"),
         "uint8 indices": (encode_uint8, "the indices are stored in 8 bits"),
-        "one-hot rows": encode_one_hot,
+        "one-hot rows": (encode_one_hot, "has shape"),
         "indices shifted by one": (encode_shifted, "the indices are shifted by one"),
     },
     "make_training_sequences": {
@@ -428,9 +428,9 @@ WRONG = {
         "windows include the target": (sequences_window_with_target, "the windows are seq_len + 1 characters long"),
     },
     "sample_with_temperature": {
-        "temperature applied to the probabilities": sample_divides_probabilities,
-        "logits multiplied by T": sample_multiplies,
-        "always the argmax": sample_argmax,
+        "temperature applied to the probabilities": (sample_divides_probabilities, "the temperature is ignored"),
+        "logits multiplied by T": (sample_multiplies, "the logits are multiplied by T"),
+        "always the argmax": (sample_argmax, "the argmax is always returned"),
         "global np.random": (sample_global_random, "the same generator state"),
         "an unseeded generator of its own": (sample_own_generator, "the same generator state"),
         "a fixed-seed generator of its own": sample_fixed_seed,
@@ -442,7 +442,7 @@ WRONG = {
         "returns the probabilities": (sample_returns_probs, "should return the index"),
         "uniform draw": sample_uniform,
         "one-hot vector": (sample_one_hot, "should return the index"),
-        "index off by one": sample_off_by_one,
+        "index off by one": (sample_off_by_one, "which is not an index of the"),
     },
     "perplexity": {
         "2 ** nats": (perplexity_base2, "the cross-entropy is taken as bits"),

@@ -410,7 +410,7 @@ WRONG = {
     },
     "keras_gru_weights": {
         "a tuple instead of a list": (tuple_of_copies, "should be a list"),
-        "bias rows swapped": gru_bias_rows_swapped,
+        "bias rows swapped": (gru_bias_rows_swapped, "the two bias rows are swapped"),
         "bias flattened to (6H,)": (gru_bias_flat, "the bias is flattened to"),
         "input bias row only": (gru_input_bias_only, "only the input bias row is kept, shape"),
         "z and r blocks swapped": (gru_r_z_h, "the z and r blocks are swapped"),
@@ -420,7 +420,7 @@ WRONG = {
     "numpy_weights_from_keras_gru": {
         "the layer's variables": (from_variables, "a Keras variable"),
         "a list instead of a tuple": (from_as_list, "should return a tuple"),
-        "bias rows swapped": from_gru_bias_rows_swapped,
+        "bias rows swapped": (from_gru_bias_rows_swapped, "the two bias rows are swapped"),
         "bias flattened": (from_gru_bias_flat, "the bias is flattened to"),
         "input bias row only": (from_gru_input_bias_only, "only the input bias row is kept"),
         "z and r blocks swapped": (from_gru_r_z_h, "the z and r blocks are swapped"),
@@ -439,13 +439,13 @@ WRONG = {
         "not built (no Input)": (stacked_not_built, "the model is not built"),
         "400,000 words": (stacked_400000_words, "the vocabulary has 400,000 words"),
         "first LSTM without return_sequences": stacked_first_lstm_returns_last_state,
-        "second LSTM returns sequences": stacked_both_return_sequences,
+        "second LSTM returns sequences": (stacked_both_return_sequences, "return_sequences is True; expected False"),
         "GRUs instead of LSTMs": (stacked_gru, "expected ['Embedding', 'LSTM', 'LSTM', 'Dense']"),
         "one sigmoid output": (stacked_one_output, "units is 1; expected 5"),
     },
     "build_bidirectional_lstm": {
         "not built (no Input)": (bi_not_built, "the model is not built"),
-        "Bidirectional missing": bi_missing,
+        "Bidirectional missing": (bi_missing, "expected ['Embedding', 'Bidirectional', 'Dense']"),
         "merge_mode sum": (bi_sum, "the two directions are added"),
         "bidirectional GRU": (bi_gru, "type is 'GRU'; expected 'LSTM'"),
         "returns sequences": (bi_sequences, "return_sequences is True; expected False"),

@@ -288,8 +288,10 @@ WRONG = {
         "casts to float32": (step_float32, "work in float64"),
     },
     "lstm_backward": {
-        "dc not carried back in time": chain(step_backward, carry_dc=False),
-        "recurrent gradient not added": chain(step_backward, carry_dh=False),
+        "dc not carried back in time": (
+            chain(step_backward, carry_dc=False), "the cell gradient dc is not carried back"),
+        "recurrent gradient not added": (
+            chain(step_backward, carry_dh=False), "coming back through the recurrence is not added"),
         "dW, dU, db not summed over time": (
             chain(step_backward, accumulate=False), "dW, dU and db are overwritten at every step"),
         "dh0 missing": (

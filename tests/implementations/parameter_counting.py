@@ -387,9 +387,10 @@ WRONG = {
         "gap only": (fit_gap_only, "a validation loss rising from its minimum is not treated as overfittin"),
         "rise only": (fit_rise_only, "a final validation loss far above the training loss is not treated as"),
         "absolute gap": fit_absolute_gap,
-        "any rise": fit_any_rise,
+        "any rise": (fit_any_rise, "any rise of the validation loss"),
         "underfitting tested first": fit_underfitting_first,
-        "underfitting judged on training loss": fit_underfitting_on_train,
+        "underfitting judged on training loss": (
+            fit_underfitting_on_train, "underfitting is judged on the training curve"),
         "about equal means underfitting": (
             fit_equal_means_underfitting, "validation about equal to training is called underfitting whatever the"),
         "arguments swapped": fit_swapped,

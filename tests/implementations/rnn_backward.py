@@ -575,7 +575,7 @@ WRONG = {
         "no 1e-8 guard": (relerr_no_guard, "expected a finite number"),
         "global denominator": (relerr_global, "one global denominator is used instead of one per element"),
         "returns an array": (relerr_array, "should be a number"),
-        "|a + b| as the denominator": relerr_signed_denominator,
+        "|a + b| as the denominator": (relerr_signed_denominator, "the denominator is |a + b|"),
     },
     "gradient_norm_through_time": {
         "no tanh derivative": (norms_no_deriv, "the tanh derivative"),
@@ -589,9 +589,9 @@ WRONG = {
         "full BPTT (gradient leaks across windows)": (win_full_bptt, "gradients flow across window boundaries"),
         "windows one step late": win_off_by_one_late,
         "windows one step early": win_off_by_one_early,
-        "windows aligned from the end": win_from_end,
+        "windows aligned from the end": (win_from_end, "aligned with the end of the sequence"),
         "first step of a window skips dWh": win_skip_first_dwh,
-        "zero state at the start of a window": win_zero_state,
+        "zero state at the start of a window": (win_zero_state, "uses a zero state instead of the real"),
         "upstream dh of the next window leaks one step": win_leak_one_step,
     },
 }

@@ -328,7 +328,7 @@ WRONG = {
         "h0 stored as the first state": (forward_h0_first, "h0 is stored as the first state"),
         "state not carried (h0 every step)": (
             forward_state_not_carried, "h0 is used at every step instead of the previous state"),
-        "time axis confused with batch axis": forward_time_batch_confused,
+        "time axis confused with batch axis": (forward_time_batch_confused, "which axis is time"),
         "time-major output (T, N, H)": (forward_time_major_output, "the states are stacked time-major,"),
         "Wh transposed": (forward_transposed_wh, "Wh is used transposed"),
         "starts from zeros instead of h0": (forward_zeros_start, "the loop starts from zeros instead of h0"),
@@ -357,7 +357,7 @@ WRONG = {
     },
     "rnn_classifier_forward": {
         "first state instead of last": (classifier_first_state, "the first hidden state is used instead of the last"),
-        "mean of the states": classifier_mean_state,
+        "mean of the states": (classifier_mean_state, "the mean of the hidden states is used"),
         "logits, no softmax": (classifier_logits, "the logits are returned without the softmax"),
         "no output bias": (classifier_no_by, "the bias by is left out"),
         "softmax over the batch axis": (classifier_softmax_batch_axis, "the softmax is taken over the batch axis"),
