@@ -184,7 +184,7 @@ def _step_variant(mistake: str):
 
 
 def _chain(step, *, carry_dc=True, carry_dh=True, accumulate=True, return_dh0=True, zero_states=False,
-           wrap=False, last_dh_only=False, swap_outputs=False):
+           wrap=False, last_dh_only=False, swap_outputs=False, forwards=False):
     """Backpropagation through time built from ``step``, optionally with one mistake in the loop."""
 
     def backward(dh, x, h0, c0, W, U, b):
@@ -197,7 +197,7 @@ def _chain(step, *, carry_dc=True, carry_dh=True, accumulate=True, return_dh0=Tr
         dx = np.zeros((N, T, D))
         dW, dU, db = np.zeros_like(W), np.zeros_like(U), np.zeros_like(b)
         dh_carry, dc_carry = np.zeros((N, H)), np.zeros((N, H))
-        for t in reversed(range(T)):
+        for t in range(T) if forwards else reversed(range(T)):
             h_prev = h0 if t == 0 and not wrap else h[:, t - 1]
             c_prev = c0 if t == 0 and not wrap else c[:, t - 1]
             upstream = dh[:, t] if t == T - 1 or not last_dh_only else 0.0
@@ -256,6 +256,8 @@ SEQUENCE_MISTAKES = {
     "at t = 0 the previous states are h0 and c0": _chain(_correct_step, wrap=True),
     "only the last step's upstream gradient dh[:, -1] is used; every step t receives dh[:, t]":
         _chain(_correct_step, last_dh_only=True),
+    "the time loop runs forwards instead of backwards (gradients flow from the last step to the first)":
+        _chain(_correct_step, forwards=True),
     "dh0 and dc0 are returned in the wrong order: (dx, dh0, dc0, dW, dU, db)": _chain(_correct_step, swap_outputs=True),
 }
 

@@ -277,7 +277,8 @@ def roles_variant(**changes):
     return roles
 
 
-def gru_variant(reset_before=False, swap_z=False, swap_bias=False, order="zrh", bias_outside=False, rows=(0, 1)):
+def gru_variant(reset_before=False, swap_z=False, swap_bias=False, order="zrh", bias_outside=False, rows=(0, 1),
+                no_reset=False):
     def step(x_t, h_prev, W, U, b):
         x_t, h_prev, W, U, b = f64(x_t, h_prev, W, U, b)
         H = U.shape[0]
@@ -286,6 +287,7 @@ def gru_variant(reset_before=False, swap_z=False, swap_bias=False, order="zrh", 
         from_x = x_t @ W + b_in
         z = ref_sigmoid(from_x[:, idx["z"]] + h_prev @ U[:, idx["z"]] + b_rec[idx["z"]])
         r = ref_sigmoid(from_x[:, idx["r"]] + h_prev @ U[:, idx["r"]] + b_rec[idx["r"]])
+        r = np.ones_like(r) if no_reset else r
         if reset_before:
             rec = (r * h_prev) @ U[:, idx["h"]] + b_rec[idx["h"]]
         elif bias_outside:
@@ -390,6 +392,11 @@ PROBLEMS = [
             **{hint: lstm_seq_variant(step) for hint, step in LSTM_STEP_MISTAKES.items()},
             "the results are returned in the wrong order: return (h, c), not (c, h)":
                 swapped_outputs(lstm_seq_variant(lstm_variant())),
+            "the states are stacked time-major, (T, N, H); this course uses (N, T, H)":
+                lambda *a: tuple(o.transpose(1, 0, 2) for o in ref_lstm_forward(*a)),
+            "the cell state is reset to zero at every step (c_prev must be the previous step's c)":
+                lambda x, h0, c0, W, U, b: lstm_seq_variant(lambda xt, h, c, *w: lstm_variant()(xt, h, 0 * c, *w))(
+                    x, h0, c0, W, U, b),
             "the loop starts from zero states instead of h0 and c0 (reading h[:, t - 1] at t = 0 gives "
             "h[:, -1]: use h0 and c0 there)":
                 lambda x, h0, c0, W, U, b: ref_lstm_forward(x, 0 * h0, 0 * c0, W, U, b),
@@ -438,6 +445,7 @@ PROBLEMS = [
                 gru_variant(bias_outside=True),
             "one bias row, b[0], is used for both the input and the recurrent part (b[1] is the recurrent "
             "bias)": gru_variant(rows=(0, 0)),
+            "the reset gate is left out (the candidate uses h_prev @ U_h + b1_h unscaled)": gru_variant(no_reset=True),
             "one bias row, b[1], is used for both the input and the recurrent part (b[0] is the input bias)":
                 gru_variant(rows=(1, 1)),
         },
@@ -459,6 +467,8 @@ PROBLEMS = [
             "one bias row, b[0], is used for both the input and the recurrent part (b[1] is the recurrent "
             "bias)": gru_seq_variant(gru_variant(rows=(0, 0))),
             "the z and r blocks are swapped (Keras order is z, r, h)": gru_seq_variant(gru_variant(order="rzh")),
+            "the states are stacked time-major, (T, N, H); this course uses (N, T, H)":
+                lambda *a: ref_gru_forward(*a).transpose(1, 0, 2),
             "the loop starts from a zero state instead of h0 (reading h[:, t - 1] at t = 0 gives h[:, -1]: "
             "use h0 there)": lambda x, h0, W, U, b: ref_gru_forward(x, 0 * h0, W, U, b),
         },

@@ -309,7 +309,10 @@ def _norm_variant(**kw):
                 g = (g * (1 - h[:, t] ** 2)) @ Wh.T
                 norms[t] = np.linalg.norm(g)
                 continue
-            norms[t] = np.linalg.norm(g, axis=1).sum() if kw.get("per_sample") else np.linalg.norm(g)
+            if kw.get("l1"):
+                norms[t] = np.abs(g).sum()
+            else:
+                norms[t] = np.linalg.norm(g, axis=1).sum() if kw.get("per_sample") else np.linalg.norm(g)
             if kw.get("no_deriv"):
                 factor = 1.0
             elif kw.get("off_by_one"):
@@ -415,6 +418,8 @@ PROBLEMS = [
                 _step_variant(deriv="tanh"),
             "dh_prev is computed with Wh instead of Wh.T": _step_variant(dh_prev_wh="plain"),
             "dWh is transposed (da.T @ h_prev instead of h_prev.T @ da)": _step_variant(dwh_transposed=True),
+            "db is averaged over the batch instead of summed": lambda *a: (
+                lambda r, n: (*r[:4], r[4] / n))(_step_variant()(*a), np.shape(a[0])[0]),
         },
     ),
     Problem(
@@ -497,6 +502,8 @@ PROBLEMS = [
             "the norms are in reverse order (norms[0] should belong to h_0)": _norm_variant(reversed=True),
             "the derivative at step t uses h_{t-1} instead of h_t": _norm_variant(off_by_one=True),
             "one norm per sample is computed and the norms are added": _norm_variant(per_sample=True),
+            "the L1 norm (sum of absolute values) is taken instead of the Frobenius norm":
+                _norm_variant(l1=True),
             "each norm is taken after the step back through Wh (norms[t] must be the norm of dL/dh_t, and "
             "norms[T-1] that of dh_last itself)": _norm_variant(after=True),
         },

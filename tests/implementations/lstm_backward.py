@@ -302,7 +302,7 @@ WRONG = {
             chain(step_sigmoid_derivative_for_g), "the candidate g is differentiated like a sigmoid, g *"),
         "gate blocks out of Keras order in dW": (
             chain(step_gate_order_in_dw), "the gate blocks of dW, dU and db are stacked as i, f, o, g instead of"),
-        "loops forward in time": chain(step_backward, reverse=False),
+        "loops forward in time": (chain(step_backward, reverse=False), "the time loop runs forwards"),
         "wrong cell state entering the step": backward_off_by_one,
         "mutates dh": (backward_mutates_dh, "changed its input dh in place"),
     },

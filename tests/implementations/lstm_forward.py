@@ -504,11 +504,11 @@ WRONG = {
         "cell state not carried": (forward_c_not_carried, "the cell state is not carried from one step to the next"),
         "hidden state not carried": (
             forward_h_not_carried, "the hidden state is not carried from one step to the next"),
-        "cell state reset to zero": forward_c_reset_to_zero,
+        "cell state reset to zero": (forward_c_reset_to_zero, "the cell state is reset to zero"),
         "gate order i, f, o, c": (
             forward_order_ifoc, "the gate blocks are read in the order i, f, o, c instead of Keras' i,"),
         "no tanh of the cell state": (forward_no_cell_tanh, "tanh of the new cell state is left out"),
-        "time-major output": forward_time_major,
+        "time-major output": (forward_time_major, "time-major"),
     },
     "lstm_gate_roles": {
         "learn is g": (roles_learn_is_g, "\"learn\" is the candidate g alone, without the input gate"),
@@ -525,7 +525,7 @@ WRONG = {
         "z and 1 - z swapped": (gru_z_swapped, "z and 1 - z are swapped"),
         "bias rows swapped": (gru_bias_rows_swapped, "the two bias rows are swapped"),
         "blocks in the order r, z, h": (gru_order_rzh, "the z and r blocks are swapped"),
-        "no reset gate": gru_no_reset,
+        "no reset gate": (gru_no_reset, "the reset gate is left out"),
         "recurrent candidate bias outside the reset": (
             gru_recurrent_bias_outside_reset, "the recurrent bias of the candidate is added outside r *"),
     },
@@ -536,7 +536,7 @@ WRONG = {
             gru_forward_reset_before, "the reset gate multiplies h_prev before the matmul instead of after it"),
         "z and 1 - z swapped": (gru_forward_z_swapped, "z and 1 - z are swapped"),
         "bias rows swapped": (gru_forward_bias_rows_swapped, "the two bias rows are swapped"),
-        "time-major output": gru_forward_time_major,
+        "time-major output": (gru_forward_time_major, "time-major"),
         "returns the last state only": (gru_forward_last_only, "h has shape (1, 2); expected (1, 1, 2)"),
     },
     "peephole_lstm_step_forward": {

@@ -541,7 +541,7 @@ WRONG = {
         "1 - tanh(h_next)**2": (step_tanh_twice, "the derivative is written 1 - tanh"),
         "dh_prev with Wh instead of Wh.T": (step_wh_not_transposed, "dh_prev is computed with Wh instead of Wh"),
         "dWh transposed": (step_dwh_transposed, "dWh is transposed"),
-        "db averaged over the batch": step_db_mean,
+        "db averaged over the batch": (step_db_mean, "db is averaged over the batch"),
         "mutates dh_next": (step_in_place, "changed its input dh_next in place"),
     },
     "rnn_backward": {
@@ -583,7 +583,7 @@ WRONG = {
         "reversed order": (norms_reversed, "the norms are in reverse order"),
         "derivative from h_{t-1}": (norms_off_by_one, "the derivative at step t uses h_{t-1} instead of h_t"),
         "per-sample norms summed": (norms_per_sample, "one norm per sample is computed and the norms are added"),
-        "L1 norm": norms_abs_sum,
+        "L1 norm": (norms_abs_sum, "the L1 norm"),
     },
     "rnn_backward_windowed": {
         "full BPTT (gradient leaks across windows)": (win_full_bptt, "gradients flow across window boundaries"),
