@@ -135,6 +135,12 @@ def _layer_dict(layer) -> dict:
         return {"type": kind, "input_dim": int(layer.input_dim), "output_dim": int(layer.output_dim)}
     if kind in ("LSTM", "GRU", "SimpleRNN"):
         return {"type": kind, "units": int(layer.units), "return_sequences": bool(layer.return_sequences)}
+    if kind == "RNN":  # keras.layers.RNN(cell): the cell's type and size, to compare with LSTM, GRU, ...
+        cell = layer.cell
+        spec = {"type": kind, "cell": type(cell).__name__, "return_sequences": bool(layer.return_sequences)}
+        if hasattr(cell, "units"):
+            spec["units"] = int(cell.units)
+        return spec
     if kind == "Bidirectional":
         return {"type": kind, "layer": _layer_dict(layer.forward_layer), "merge_mode": str(layer.merge_mode)}
     if kind in ("Dense", "Activation"):
@@ -185,7 +191,7 @@ class _Encoder:
             if plain.dtype.kind not in ARRAY_KINDS or plain.dtype.fields is not None:
                 return {"$": "opaque", "type": f"numpy array of dtype {plain.dtype}", "tensor": False}
             key = f"a{len(self.arrays)}"
-            self.arrays[key] = np.ascontiguousarray(plain)
+            self.arrays[key] = np.ascontiguousarray(plain).reshape(plain.shape)  # 0-d stays 0-d
             self.by_id[id(a)] = key
             self.keep.append(a)
         node = {"$": "array", "key": key}

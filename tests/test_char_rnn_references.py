@@ -182,7 +182,7 @@ def test_sampling_cases_layout(seed):
     cases = cr.sampling_cases(np.random.default_rng(seed))
     roles = [c.role for c in cases]
     assert roles.count("repeat") == 2 * cr.PAIRS and roles.count("exact") == 6
-    assert sum(c.closes for c in cases) == 4
+    assert sum(c.closes for c in cases) == 5
     assert any(c.args[1] == 0 and type(c.args[1]) is int for c in cases)
     assert any(c.args[1] == 0 and type(c.args[1]) is float for c in cases)
     assert {c.dtype for c in cases} == {np.dtype(np.float32), np.dtype(np.float64)}

@@ -68,6 +68,8 @@ def test_global_norm_matches_tf(seed):
 def test_clip_by_global_norm_matches_tf(seed):
     for case in cases("clip_by_global_norm", seed):
         grads, c = case.args
+        if not grads:  # the empty list: test_references_agree_with_tensorflow_on_the_edge_cases
+            continue
         dtype = grads[0].dtype
         if any(g.dtype != dtype for g in grads):  # tf wants one dtype per list
             continue
@@ -194,3 +196,47 @@ def test_keras_sgd_clipping_options_match_the_references(option, reference):
     steps = [v - np.asarray(var.numpy(), np.float64) for v, var in zip(values, variables)]
     for step, expected in zip(steps, reference([g.astype(np.float32) for g in grads], 1.0)):
         np.testing.assert_allclose(step, expected, rtol=1e-5, atol=1e-6)
+
+
+# ---------------------------------------------------------------- the edges of the contract, against TensorFlow
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_references_agree_with_tensorflow_on_the_edge_cases(seed):
+    import tensorflow as tf
+
+    rng = np.random.default_rng(seed)
+    for case in gc.norm_cases(rng):
+        grad, clip_norm = case.args
+        expected = tf.clip_by_norm(tf.constant(grad.astype(np.float64)), clip_norm).numpy()
+        size = max(float(np.max(np.abs(expected))), 1e-300)
+        np.testing.assert_allclose(gc.ref_clip_by_norm(grad, clip_norm) / size, expected / size,
+                                   rtol=1e-6, atol=1e-9, err_msg=case.label)
+    for case in gc.global_norm_cases(rng):
+        (grads,) = case.args
+        tf_norm = float(tf.linalg.global_norm([tf.constant(np.asarray(g, np.float64)) for g in grads]).numpy())
+        assert gc.ref_global_norm(grads) == pytest.approx(tf_norm, rel=1e-6, abs=0), case.label
+    for case in gc.global_clip_cases(rng):
+        grads, clip_norm = case.args
+        tf_list, tf_norm = tf.clip_by_global_norm([tf.constant(np.asarray(g, np.float64)) for g in grads], clip_norm)
+        ours, norm = gc.ref_clip_by_global_norm(grads, clip_norm)
+        assert norm == pytest.approx(float(tf_norm.numpy()), rel=1e-6, abs=0), case.label
+        assert len(ours) == len(tf_list)
+        for o, t in zip(ours, tf_list):
+            size = max(float(np.max(np.abs(t.numpy()))) if t.numpy().size else 1.0, 1e-300)
+            np.testing.assert_allclose(o / size, t.numpy() / size, rtol=1e-6, atol=1e-9, err_msg=case.label)
+
+
+def test_the_edge_cases_are_drawn():
+    rng = np.random.default_rng(0)
+    labels = [c.label for c in gc.norm_cases(rng) + gc.global_norm_cases(rng) + gc.global_clip_cases(rng)]
+    assert sum(gc.TINY in label for label in labels) >= 3
+    assert sum("an empty list" in label for label in labels) == 2
+    assert any("exactly clip_norm" in label for label in labels)
+
+
+def test_tiny_results_are_compared_relative_to_their_size():
+    expected = np.full(3, 1e-16)
+    assert gc.compare_values("g", expected * 1.0000001, expected, np.dtype(np.float64)) is None
+    assert "wrong values" in gc.compare_values("g", expected * 1e-6, expected, np.dtype(np.float64))
+    assert gc.compare_norm("n", 3e-16, 1e-16, np.dtype(np.float64)) is not None

@@ -221,3 +221,15 @@ def test_mistake_descriptions_have_the_counts_keras_gives():
     stacked = next(p for p in kc.PROBLEMS if p.name == "build_stacked_lstm")
     counts = sorted(m().count for m in stacked.mistakes.values())
     assert counts == [20_223_927 - 50, 20_223_927]
+
+
+def test_an_rnn_wrapping_a_cell_is_compared_as_the_layer_of_that_cell():
+    import keras
+
+    model = keras.Sequential([keras.Input((None, 3)), keras.layers.RNN(keras.layers.LSTMCell(4),
+                                                                       return_sequences=True)])
+    (spec,) = describe_model(model).layers
+    assert spec == {"type": "RNN", "cell": "LSTMCell", "return_sequences": True, "units": 4}
+    assert kc.as_plain_layer(spec) == {"type": "LSTM", "units": 4, "return_sequences": True}
+    stacked = {"type": "RNN", "cell": "StackedRNNCells", "return_sequences": False}
+    assert kc.as_plain_layer(stacked) == stacked  # no single equivalent layer

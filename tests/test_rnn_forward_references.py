@@ -147,12 +147,18 @@ def test_softmax_cases_contain_what_the_checks_rely_on():
     ndims = {c.args[0].ndim for c in cases}
     assert ndims == {1, 2, 3}
     assert {c.dtype for c in cases} == {np.dtype(np.float32), np.dtype(np.float64)}
-    mixed = [c.args[0] for c in cases
-             if c.args[0].ndim > 1 and c.args[0].max() > 900 and c.args[0].min() < -900]
+    mixed = [c.args[0] for c in cases if "rows near +1000 and -1000" in c.label]
     assert len(mixed) >= 2
     for z in mixed:  # each row lies entirely near one level, so one global shift breaks a row
         rows = z.reshape(-1, z.shape[-1])
         assert (rows.max(axis=1) - rows.min(axis=1)).max() < 100
+    (within,) = [c.args[0] for c in cases if "rows mixing" in c.label]
+    spread = within.max(axis=1) - within.min(axis=1)
+    assert spread.min() > 750  # a shift by the row's minimum overflows np.exp in every row
+    (masked,) = [c.args[0] for c in cases if "-inf" in c.label]
+    assert np.isneginf(masked).any(axis=1).all()
+    p = rf.ref_softmax(masked)
+    assert np.all(p[np.isneginf(masked)] == 0) and np.allclose(p.sum(axis=1), 1)
 
 
 # ---------------------------------------------------------------- rnn_classifier_forward
@@ -186,10 +192,21 @@ def test_classifier_matches_keras_simple_rnn_and_dense_softmax():
 
 
 def test_classifier_large_logit_case_would_overflow_a_naive_softmax():
-    case = rf.classifier_cases(np.random.default_rng(9))[-1]
+    case = rf.classifier_cases(np.random.default_rng(9))[-2]
     x, h0, Wx, Wh, b, Wy, by = case.args
     logits = rf.ref_rnn_forward(x, h0, Wx, Wh, b)[:, -1] @ Wy + by
     assert logits.min() > 710  # np.exp overflows above about 709.78
+    assert np.all(np.isfinite(rf.ref_rnn_classifier_forward(*case.args)))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_classifier_case_with_logits_hundreds_apart_breaks_every_shortcut_shift(seed):
+    case = rf.classifier_cases(np.random.default_rng(seed))[-1]
+    x, h0, Wx, Wh, b, Wy, by = case.args
+    logits = rf.ref_rnn_forward(x, h0, Wx, Wh, b)[:, -1] @ Wy + by  # (3, 3)
+    assert np.any(logits.max(axis=1) - logits.min(axis=1) > 710)  # a minimum shift overflows in some row
+    assert np.any(logits.max(axis=1) - logits.mean(axis=1) > 710)  # mean shift overflows in some row
+    assert np.any(logits.max() - logits.max(axis=1) > 750)  # a batch-wide shift underflows a whole row
     assert np.all(np.isfinite(rf.ref_rnn_classifier_forward(*case.args)))
 
 

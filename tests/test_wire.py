@@ -129,3 +129,8 @@ def test_a_keras_model_comes_back_as_its_description():
     assert isinstance(spec, ModelSpec) and spec.count == model.count_params() and spec.output == (1,)
     assert [layer["type"] for layer in spec.layers] == ["LSTM", "Dense"]
     assert roundtrip(keras.Sequential([keras.layers.Dense(1)])) == ModelSpec(built=False)
+
+
+def test_a_0d_array_keeps_its_shape():
+    back = unpack(pack([np.array(2.5), np.float32(1.0)]), limit=2**20)
+    assert isinstance(back[0], np.ndarray) and back[0].shape == () and back[0] == 2.5

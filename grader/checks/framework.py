@@ -24,7 +24,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..wire import ModelSpec, Opaque, WireError, materialize, pack, unpack
+from ..wire import ModelSpec, Opaque, ScalarFunction, WireError, materialize, pack, unpack
 
 ANSWER_LIMIT = 64 * 2**20  # bytes: the largest answer the judge reads back
 
@@ -50,6 +50,7 @@ class Case:
     kwargs: dict = field(default_factory=dict)
     label: str = ""
     dtype: np.dtype = np.dtype(np.float64)
+    layout: str | None = None  # a key of LAYOUTS: the array arguments arrive as views of equal values
 
 
 @dataclass
@@ -60,14 +61,21 @@ class Outcome:
     error: str | None = None  # "ExceptionType: message" when it raised
     error_type: str | None = None
     mutated: list[str] = field(default_factory=list)  # names of inputs changed in place
+    aliased: list[str] = field(default_factory=list)  # names of inputs the result shares memory with
     inputs: Any = None  # the (args, kwargs) the function was given; never sent back
 
 
 @dataclass
 class Verdict:
+    """The judgement of one check. ``message`` is for the student and names the failing case in their
+    terms (shapes, dtype, what is special about it), never by seed; ``seed`` and ``case`` (1-based)
+    let an instructor draw the same case again with ``Session(problem, seed).cases[case - 1]``."""
+
     passed: bool
     message: str
     cases_run: int = 0
+    seed: int | None = None
+    case: int | None = None
 
 
 def float_case(args: tuple, dtype, label: str, kwargs: dict | None = None) -> Case:
@@ -107,6 +115,110 @@ def same_values(a, b) -> bool:
     return a is None and b is None
 
 
+# --------------------------------------------------------------------------------------------
+# Views of the inputs, and results that share memory with them
+# --------------------------------------------------------------------------------------------
+
+LAYOUTS = {  # how the array arguments of a case are passed, and how a message names it
+    "transposed": "the arrays passed as non-contiguous transposed views",
+    "strided": "the arrays passed as non-contiguous strided slices (every other element of a larger array)",
+}
+
+
+def as_layout(value, layout: str | None, memo: dict | None = None):
+    """``value`` with every array in it replaced by a view of ``layout`` holding the same values.
+
+    A transposed view is the transpose of a C-ordered copy of ``a.T``; a strided view takes every
+    other element of the last axis of a larger array whose other elements are NaN (or -1 for
+    integers), so that code that reads memory it was not given goes wrong. The same array met twice
+    (say, the ``x`` a ScalarFunction reads and the ``x`` argument) becomes the same view. 0-d and empty
+    arrays, and arrays inside anything but lists, tuples and ScalarFunctions, are passed unchanged.
+    """
+    memo = {} if memo is None else memo
+    if layout is None:
+        return value
+    if type(value) is list:
+        return [as_layout(item, layout, memo) for item in value]
+    if type(value) is tuple:
+        return tuple(as_layout(item, layout, memo) for item in value)
+    if type(value) is ScalarFunction:
+        value.x = as_layout(value.x, layout, memo)
+        return value
+    if type(value) is not np.ndarray or value.ndim == 0 or value.size == 0:
+        return value
+    if id(value) not in memo:
+        memo[id(value)] = (value, _view(value, layout))
+    return memo[id(value)][1]
+
+
+def _view(value: np.ndarray, layout: str) -> np.ndarray:
+    if layout == "transposed" and value.ndim >= 2:
+        return np.ascontiguousarray(value.T).T
+    filler = np.nan if value.dtype.kind in "fc" else (-1 if value.dtype.kind == "i" else 0)
+    wide = np.full(value.shape[:-1] + (2 * value.shape[-1],), filler, dtype=value.dtype)
+    wide[..., ::2] = value
+    return wide[..., ::2]
+
+
+def assign_layouts(cases: list[Case]) -> list[Case]:
+    """Pass the array arguments of the last case as transposed views, those of the one before it as
+    strided slices (values unchanged, so the expected results are the same); say so in the labels."""
+    def has_arrays(case):
+        return any(isinstance(a, np.ndarray) and a.ndim > 0 and a.size > 0
+                   or isinstance(a, (list, tuple)) and any(isinstance(x, np.ndarray) and x.ndim > 0 for x in a)
+                   for a in (*case.args, *case.kwargs.values()))
+
+    candidates = [c for c in cases if has_arrays(c) and c.layout is None]
+    for case, layout in zip(reversed(candidates), ("transposed", "strided")):
+        case.layout = layout
+        case.label = f"{case.label}, {LAYOUTS[layout]}" if case.label else LAYOUTS[layout]
+    return cases
+
+
+def arrays_in(value, depth: int = 0) -> list[np.ndarray]:
+    """The numpy arrays inside a result: itself, or the items of lists, tuples and dicts (nested)."""
+    if isinstance(value, np.ndarray):
+        return [value]
+    if depth > 20:
+        return []
+    if isinstance(value, tuple):
+        items = tuple.__iter__(value)
+    elif type(value) is list:
+        items = list.__iter__(value)
+    elif type(value) is dict:
+        items = dict.values(value)
+    else:
+        return []
+    return [a for item in items for a in arrays_in(item, depth + 1)]
+
+
+def shares_memory(a: np.ndarray, b: np.ndarray) -> bool:
+    if not np.may_share_memory(a, b):
+        return False
+    try:
+        return bool(np.shares_memory(a, b, max_work=10**5))
+    except Exception:  # too hard to decide exactly: the memory ranges overlap, count it as shared
+        return True
+
+
+def aliased_inputs(value, args: tuple, kwargs: dict, names: list[str]) -> list[str]:
+    """Names of the arguments that the result returns itself or shares writeable memory with.
+
+    A read-only view (``np.lib.stride_tricks.sliding_window_view``, ``np.broadcast_to``) cannot be used
+    to change the caller's array, so it does not count. Measured where the student's function ran,
+    before the result is serialised (the wire carries copies).
+    """
+    returned = [a for a in arrays_in(value) if a.flags.writeable]
+    containers = [value, *(tuple.__iter__(value) if isinstance(value, tuple) else ())]
+    found = []
+    for name, arg in zip([*names, *kwargs], [*args, *kwargs.values()]):
+        if type(arg) in (list, dict) and any(c is arg for c in containers):  # the caller's own list
+            found.append(name)
+        elif any(shares_memory(r, g) for r in returned for g in arrays_in(arg)):
+            found.append(name)
+    return found
+
+
 STRICT_FP = dict(over="raise", invalid="raise", divide="raise", under="ignore")
 
 
@@ -119,6 +231,9 @@ def call_student(func: Callable, case: Case, arg_names: tuple[str, ...] = (), st
     FloatingPointError (for problems whose point is numerical stability).
     """
     args, kwargs = materialize((tuple(case.args), dict(case.kwargs)))
+    memo: dict = {}
+    args = as_layout(args, case.layout, memo)
+    kwargs = {k: as_layout(v, case.layout, memo) for k, v in kwargs.items()}
     outcome = Outcome(inputs=(args, kwargs))
     fp_errors = STRICT_FP if strict_fp else dict(all="ignore")
     layouts = [item_layout(a) for a in args]
@@ -135,6 +250,10 @@ def call_student(func: Callable, case: Case, arg_names: tuple[str, ...] = (), st
     for name, earlier, after, layout in zip(names, before, args, layouts):
         if not same_values(earlier, snapshot(after)) or item_layout(after) != layout:
             outcome.mutated.append(name)
+    try:
+        outcome.aliased = aliased_inputs(outcome.value, args, kwargs, names)
+    except Exception:  # a result too strange to walk: the judge still compares it
+        outcome.aliased = []
     return outcome
 
 
@@ -156,7 +275,13 @@ def describe_type(value) -> str:
 
 
 def compare_array(name: str, got, expected: np.ndarray, dtype: np.dtype) -> str | None:
-    """Return None when ``got`` matches ``expected``, else a message (type, dtype, shape, values)."""
+    """Return None when ``got`` matches ``expected``, else a message (type, dtype, shape, values).
+
+    Where a 0-d array is expected (an element-wise function given a Python number or a 0-d array), a
+    numpy or Python float counts as that 0-d array: numpy itself returns scalars there.
+    """
+    if expected.ndim == 0 and isinstance(got, (float, np.floating)) and not isinstance(got, np.ndarray):
+        got = np.asarray(got)
     if not isinstance(got, np.ndarray):
         return f"{name} should be a numpy array, but it is {describe_type(got)}."
     if got.dtype.kind != "f":
@@ -226,6 +351,67 @@ def compare_output(names, got, expected, dtype) -> str | None:
 
 
 # --------------------------------------------------------------------------------------------
+# Exceptions, translated into what the student should look at
+# --------------------------------------------------------------------------------------------
+
+ERROR_HINTS = (  # (fragments of "Type: message", any of which matches; the hint), first match wins
+    (("expected ndim=3, found ndim=2",),
+     "a recurrent layer received one vector per sequence instead of a sequence: every recurrent layer "
+     "followed by another recurrent layer needs return_sequences=True, so that it passes on its whole "
+     "sequence, shape (N, T, H)."),
+    (("Incompatible shape for in-place modification", "cannot reshape array in place"),
+     "assigning to x.shape changes the caller's array (and fails on a non-contiguous view): use "
+     "x.reshape(...), which returns a new array or view and leaves the argument alone."),
+    (("matmul: Input operand", "not aligned", "mismatch in its core dimension"),
+     "a matrix product got arrays whose inner sizes do not match. Check the order of the operands and "
+     "whether a weight is used transposed: in this course inputs are rows, x_t @ Wx with Wx (D, H), "
+     "h @ Wh with Wh (H, H), and gradients flow back through the transposes (da @ Wx.T)."),
+    (("could not broadcast input array from shape",),
+     "an array was stored into a slot of another shape. Check which axis is time (x is (N, T, D), so "
+     "step t is x[:, t], not x[t]) and the shape of the array you fill."),
+    (("could not be broadcast together",),
+     "two arrays whose shapes do not fit together were combined element-wise. Print the shapes: the "
+     "batch is the first axis (N, ...), a reduction needs keepdims=True to broadcast back, and a bias "
+     "(H,) adds to every row of an (N, H) array."),
+    (("is out of bounds for axis", "index out of range", "out of bounds for size"),
+     "an index runs past the end of an axis: check the loop bounds (range(T) visits 0 ... T-1) and "
+     "which axis is time (x is (N, T, D): x[:, t])."),
+    (("ZeroDivisionError",),
+     "a division by zero in Python arithmetic (numpy would warn and give inf or nan instead): guard the "
+     "division for this case, which the contract allows."),
+    (("OverflowError",),
+     "Python's math functions raise on overflow (math.exp(1000)): shift the numbers first so that "
+     "the exponent stays <= 0, or use numpy."),
+    (("The truth value of an array",),
+     "a Python if, and, or, max or min was given a whole array: use the element-wise numpy functions "
+     "(np.maximum, np.minimum, np.where, np.any, np.all)."),
+    (("object is not subscriptable", "has no len()", "object has no attribute 'shape'",
+      "0-d array", "array is 0-dimensional", "object is not iterable", "has no attribute 'ndim'"),
+     "this case passes a Python number, a 0-d array or another plain value that the contract allows: "
+     "convert with np.asarray(...) first instead of assuming an array with at least one axis."),
+    (("inhomogeneous", "setting an array element with a sequence"),
+     "np.array(...) was given arrays of different shapes: keep them in a list, one per tensor, and "
+     "handle each on its own."),
+    (("too many values to unpack", "not enough values to unpack"),
+     "a tuple or array was unpacked into the wrong number of names: check what the function you call "
+     "returns and the order of the contract's outputs."),
+    (("'NoneType' object",),
+     "something is None where a value was expected: a helper function without a return statement?"),
+)
+
+
+def explain_error(error: str, case: Case, specific: dict[str, str] | None = None) -> str:
+    """A hint for an exception: the problem's own hints first, then the general ones; "" when none fits."""
+    for fragment, hint in (specific or {}).items():
+        if fragment in error:
+            return f" Hint: {hint}"
+    for fragments, hint in ERROR_HINTS:
+        if any(f in error for f in fragments):
+            return f" Hint: {hint}"
+    return ""
+
+
+# --------------------------------------------------------------------------------------------
 # Problems
 # --------------------------------------------------------------------------------------------
 
@@ -251,6 +437,14 @@ class Problem:
     kind: str = "function"  # "function" or "value" (a variable the notebook computes)
     target: str | None = None  # the notebook name checked, when it is not the problem's name
     strict_fp: bool = False  # numpy overflow/invalid/divide in the student's code is a failure
+    views: bool = True  # some cases pass the array arguments as non-contiguous views (assign_layouts)
+    may_alias: bool = False  # the contract lets a result share memory with an argument
+    error_hints: dict[str, str] = field(default_factory=dict)  # exception text fragment -> hint
+
+    def cases(self, rng: np.random.Generator) -> list[Case]:
+        """The hidden cases: the generator's, some of them passed as views when the problem allows."""
+        cases = self.generate(rng)
+        return assign_layouts(cases) if self.views and self.kind == "function" else cases
 
     @property
     def answer_name(self) -> str:
@@ -262,7 +456,7 @@ class Problem:
 
     def judge(self, case: Case, outcome: Outcome) -> str | None:
         """None when the outcome is right for this case, otherwise the message for the student."""
-        where = f" (case: {case.label})" if case.label else ""
+        where = f" (hidden case: {case.label})" if case.label else ""
         if outcome.error is not None:
             if outcome.error_type == "NotImplementedError":
                 return f"{self.name} is not implemented yet (it raised NotImplementedError)."
@@ -271,11 +465,22 @@ class Problem:
                         "(in a notebook this is a RuntimeWarning). Rearrange the formula so that np.exp "
                         "only sees numbers <= 0, for example through exp(-|z|); np.where computes both "
                         "branches on every element.")
-            return f"{self.name} raised {outcome.error}{where}."
+            return f"{self.name} raised {outcome.error}{where}.{explain_error(outcome.error, case, self.error_hints)}"
         if outcome.mutated:
             return (
                 f"{self.name} changed its input {', '.join(outcome.mutated)} in place{where}; "
                 "inputs must never be modified (work on copies or build new arrays)."
+                + (" On a view, x.ravel() and x.reshape(...) can return views too: writing into them "
+                   "writes into x." if case.layout else "")
+            )
+        if outcome.aliased and not self.may_alias:
+            names = ", ".join(outcome.aliased)
+            return (
+                f"{self.name} returned the caller's {names} itself or a view of it (memory shared with the "
+                f"input), not a copy{where}. In this course a function returns new arrays, even when "
+                "nothing needs to change (clipping below the threshold, for example): otherwise a caller "
+                "who changes the result changes its input too. Return a copy, e.g. np.array(x) or "
+                "x.copy(); np.asarray, x.reshape(...), x.T and x[...] return views."
             )
         expected = self.expected(case)
         compare = self.compare or (
@@ -318,10 +523,11 @@ def run_cases(func: Callable, request: bytes) -> bytes:
     if not callable(func):
         return pack({"not_callable": describe_type(func)})
     outcomes, inputs = [], []
-    for args, kwargs in spec["cases"]:
-        outcome = call_student(func, Case(args, kwargs), tuple(spec["arg_names"]), spec["strict_fp"])
+    for args, kwargs, *layout in spec["cases"]:
+        case = Case(args, kwargs, layout=layout[0] if layout and layout[0] in LAYOUTS else None)
+        outcome = call_student(func, case, tuple(spec["arg_names"]), spec["strict_fp"])
         outcomes.append({"value": outcome.value, "error": outcome.error, "error_type": outcome.error_type,
-                         "mutated": outcome.mutated})
+                         "mutated": outcome.mutated, "aliased": outcome.aliased})
         inputs.append(outcome.inputs)
     try:
         return pack({"outcomes": outcomes}, inputs=inputs, limit=ANSWER_LIMIT)
@@ -335,10 +541,10 @@ class Session:
     def __init__(self, problem: Problem, seed: int | None = None):
         self.problem = problem
         self.seed = secrets.randbits(32) if seed is None else seed
-        self.cases = problem.generate(np.random.default_rng(self.seed))
+        self.cases = problem.cases(np.random.default_rng(self.seed))
 
     def request(self) -> bytes:
-        return pack({"cases": [(tuple(c.args), dict(c.kwargs)) for c in self.cases],
+        return pack({"cases": [(tuple(c.args), dict(c.kwargs), c.layout) for c in self.cases],
                      "arg_names": list(self.problem.arg_names), "strict_fp": self.problem.strict_fp})
 
     def verdict(self, reply: bytes) -> Verdict:
@@ -358,13 +564,14 @@ class Session:
             return Verdict(False, f"{name}: the answer does not hold one result per case.")
         for i, (case, raw) in enumerate(zip(self.cases, outcomes), 1):
             try:
-                outcome = Outcome(raw["value"], raw["error"], raw["error_type"], [str(m) for m in raw["mutated"]])
-            except (KeyError, TypeError):
+                outcome = Outcome(raw["value"], raw["error"], raw["error_type"], [str(m) for m in raw["mutated"]],
+                                  [str(m) for m in raw.get("aliased", [])])
+            except (KeyError, TypeError, AttributeError):
                 return Verdict(False, f"{name}: the answer to case {i} is malformed.")
             message = self.problem.judge(case, outcome)
             if message is not None:
-                return Verdict(False, f"{message} [case {i} of {len(self.cases)}, seed {self.seed}]", i)
-        return Verdict(True, f"{name}: all {len(self.cases)} hidden cases passed.", len(self.cases))
+                return Verdict(False, message, i, self.seed, i)
+        return Verdict(True, f"{name}: all {len(self.cases)} hidden cases passed.", len(self.cases), self.seed)
 
 
 def judge_value(problem: Problem, reply: bytes) -> Verdict:

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .framework import Case, Problem, compare_array, compare_scalar, float_case
+from .framework import FLOAT_TOL, Case, Problem, compare_array, compare_scalar, float_case
 
 SPRINT = "06_gradient_clipping"
 
 F64, F32 = np.dtype(np.float64), np.dtype(np.float32)
+TINY = "entries of order 1e-16 (a norm at machine-epsilon scale)"
 
 
 def lowest_precision(arrays) -> np.dtype:
@@ -93,6 +94,8 @@ def norm_cases(rng) -> list[Case]:
     grad = rng.normal(0, 2, random_shape(rng, int(rng.integers(2, 4))))
     ratio = rng.uniform(0.2, 0.8)
     add(grad, F64, "norm above clip_norm", lambda n: ratio * n)
+    add(rng.normal(0, 1e-16, (3, 2)), F64, f"{TINY}, clip_norm half the norm", lambda n: n / 2)
+    add(rng.normal(0, 1e-16, 4), F64, f"{TINY}, clip_norm twice the norm", lambda n: 2 * n)
     return cases
 
 
@@ -106,6 +109,8 @@ def global_norm_cases(rng) -> list[Case]:
         list_case([np.zeros(3), np.zeros(())], F32, "only zero gradients"),
         list_case([rng.normal(0, 1e3, (4, 4)), rng.normal(0, 1e3, 4)], F64, "huge entries"),
         list_case([signed_scalar(rng, 1, 4)], F64, "a single 0-d gradient"),
+        Case(([],), {}, "an empty list of gradients (its global norm is 0.0, as tf.linalg.global_norm([]))"),
+        list_case([rng.normal(0, 1e-16, (2, 3)), rng.normal(0, 1e-16, 3)], F64, TINY),
     ]
     for dtype in (F32, F64):
         grads = random_grads(rng, int(rng.integers(2, 5)))
@@ -133,6 +138,10 @@ def global_clip_cases(rng) -> list[Case]:
     grads = random_grads(rng, int(rng.integers(2, 5))) + [rng.normal(0, 1, (3, 2))]
     ratio = rng.uniform(0.2, 0.6)
     add(grads, F32, "global norm above clip_norm", lambda n: ratio * n)
+    add([rng.normal(0, 1e-16, (2, 3)), rng.normal(0, 1e-16, 3)], F64, f"{TINY}, clip_norm a third of it",
+        lambda n: n / 3)
+    cases.append(Case(([], float(rng.uniform(0.5, 2.0))), {}, "an empty list of gradients (tf.clip_by_global_norm "
+                                                              "returns [] and a global norm of 0.0)"))
     return cases
 
 
@@ -186,13 +195,44 @@ def as_array(got, expected: np.ndarray):
     return got
 
 
+def tiny_scale(expected) -> float | None:
+    """The size of ``expected`` when it is tiny (below 1e-6, not 0), else None."""
+    size = float(np.max(np.abs(expected))) if np.size(expected) else 0.0
+    return size if 0 < size < 1e-6 else None
+
+
+def compare_values(name: str, got, expected: np.ndarray, dtype) -> str | None:
+    """compare_array, relative to the size of ``expected`` when that is tiny: a tolerance made for numbers
+    of order 1 would accept any answer at machine-epsilon scale."""
+    size = tiny_scale(expected)
+    if size is None or not isinstance(got, np.ndarray) or got.dtype.kind != "f":
+        return compare_array(name, got, expected, dtype)
+    message = compare_array(name, got / size, expected / size, dtype)
+    return message and f"{message[:-1]}, in units of {size:.3g}, the size of the expected values."
+
+
+def compare_norm(name: str, got, expected: float, dtype) -> str | None:
+    """compare_scalar, and relative to ``expected`` when that is tiny."""
+    message = compare_scalar(name, got, expected, dtype)
+    if message is None and tiny_scale(expected) is not None:
+        rtol = FLOAT_TOL[np.dtype(dtype)][0] if np.dtype(dtype) in FLOAT_TOL else 2e-4
+        if not np.isclose(float(got), expected, rtol=rtol, atol=0):
+            return f"{name} is {float(got):.8g}; expected {expected:.8g}."
+    return message
+
+
+EPSILON_HINT = (" Hint: at norms this small, an epsilon added to the norm (clip_norm / (norm + 1e-6)) or a "
+                "test such as norm < 1e-8 changes the result: compare norm > clip_norm and divide by the norm "
+                "itself, as tf.clip_by_norm does.")
+
+
 def compare_list(name: str, got, expected: list, originals) -> str | None:
     if not isinstance(got, list):
         return f"{name} should be a list with one array per gradient, but it is {describe(got)}."
     if len(got) != len(expected):
         return f"{name} should hold {len(expected)} arrays (one per gradient), but it holds {len(got)}."
     for i, (g, e, original) in enumerate(zip(got, expected, originals)):
-        message = compare_array(f"{name}[{i}]", as_array(g, e), e, np.asarray(original).dtype)
+        message = compare_values(f"{name}[{i}]", as_array(g, e), e, np.asarray(original).dtype)
         if message:
             return message
     return None
@@ -203,19 +243,32 @@ def compare_clip_by_value(got, expected, case: Case) -> str | None:
 
 
 def compare_clip_by_norm(got, expected, case: Case) -> str | None:
-    return compare_array("the clipped gradient", as_array(got, expected), expected, case.dtype)
+    message = compare_values("the clipped gradient", as_array(got, expected), expected, case.dtype)
+    if message and "wrong values" in message and TINY in case.label:
+        message += EPSILON_HINT
+    return with_zero_hint(message, case)
 
 
 def compare_clip_by_global_norm(got, expected, case: Case) -> str | None:
     if not isinstance(got, tuple) or len(got) != 2:
         return f"the function should return a tuple (clipped_list, global_norm), but it returned {describe(got)}."
-    return compare_list("clipped_list", got[0], expected[0], case.args[0]) or compare_scalar(
+    message = compare_list("clipped_list", got[0], expected[0], case.args[0]) or compare_norm(
         "the returned global_norm", got[1], expected[1], case.dtype
     )
+    if message and ("wrong values" in message or "expected" in message) and TINY in case.label:
+        message += EPSILON_HINT
+    return with_zero_hint(message, case)
+
+
+def with_zero_hint(message: str | None, case: Case) -> str | None:
+    if message and "NaN or inf" in message and "zero" in case.label:
+        message += (" Hint: the norm of all-zero gradients is 0, and 0 / 0 is nan: scale only when the norm "
+                    "is above clip_norm (tf.clip_by_norm computes t * clip_norm / max(norm, clip_norm)).")
+    return message
 
 
 def compare_global_norm(got, expected, case: Case) -> str | None:
-    return compare_scalar("global_norm", got, expected, case.dtype)
+    return compare_norm("global_norm", got, expected, case.dtype)
 
 
 # ---------------------------------------------------------------- typical mistakes (for hints)
@@ -232,6 +285,17 @@ def _l1(grads):
 def _scaled(grads, scale):
     return [np.asarray(g * scale, dtype=np.float64) for g in _as64(grads)]
 
+
+ZERO_NORM_HINTS = {
+    "ZeroDivisionError": "a norm of 0 (all-zero gradients, or an empty list) was divided by: scale only when "
+                         "the norm is above clip_norm, so that nothing is divided by 0.",
+    "zero-size array to reduction operation": "the list of gradients may be empty (the contract allows it, "
+                                              "as TensorFlow does): its global norm is 0.0; np.concatenate "
+                                              "and max of an empty list fail.",
+    "need at least one array to concatenate": "the list of gradients may be empty (the contract allows it, "
+                                              "as TensorFlow does): its global norm is 0.0; np.concatenate "
+                                              "of an empty list fails.",
+}
 
 PROBLEMS = [
     Problem(
@@ -261,6 +325,7 @@ PROBLEMS = [
         output_names=("clipped",),
         arg_names=("grad", "clip_norm"),
         compare=compare_clip_by_norm,
+        error_hints=dict(ZERO_NORM_HINTS),
         mistakes={
             "every entry is clipped to [-clip_norm, clip_norm] (clipping by value, not by norm)":
                 lambda g, c: np.clip(np.asarray(g, np.float64), -c, c),
@@ -286,6 +351,7 @@ PROBLEMS = [
         output_names=("global_norm",),
         arg_names=("grads",),
         compare=compare_global_norm,
+        error_hints=dict(ZERO_NORM_HINTS),
         mistakes={
             "absolute values are added (an L1 norm); add the squares and take one square root":
                 _l1,
@@ -309,6 +375,7 @@ PROBLEMS = [
         output_names=("clipped_list", "global_norm"),
         arg_names=("grads", "clip_norm"),
         compare=compare_clip_by_global_norm,
+        error_hints=dict(ZERO_NORM_HINTS),
         mistakes={
             "each tensor is clipped by its own norm (per-tensor clipping, like Keras clipnorm); "
             "all tensors must be scaled by the same factor clip_norm / global_norm":

@@ -183,28 +183,35 @@ def _step_variant(mistake: str):
     return step
 
 
-def _chain(step, *, carry_dc=True, carry_dh=True, accumulate=True, return_dh0=True):
+def _chain(step, *, carry_dc=True, carry_dh=True, accumulate=True, return_dh0=True, zero_states=False,
+           wrap=False, last_dh_only=False, swap_outputs=False, forwards=False):
     """Backpropagation through time built from ``step``, optionally with one mistake in the loop."""
 
     def backward(dh, x, h0, c0, W, U, b):
         dh, x, h0, c0, W, U, b = (np.asarray(a, np.float64) for a in (dh, x, h0, c0, W, U, b))
         N, T, D = x.shape
         H = h0.shape[1]
+        if zero_states:  # the forward pass replayed from zero states instead of h0, c0
+            h0, c0 = np.zeros_like(h0), np.zeros_like(c0)
         h, c = ref_lstm_forward(x, h0, c0, W, U, b)
         dx = np.zeros((N, T, D))
         dW, dU, db = np.zeros_like(W), np.zeros_like(U), np.zeros_like(b)
         dh_carry, dc_carry = np.zeros((N, H)), np.zeros((N, H))
-        for t in reversed(range(T)):
-            h_prev = h0 if t == 0 else h[:, t - 1]
-            c_prev = c0 if t == 0 else c[:, t - 1]
-            dh_t = dh[:, t] + (dh_carry if carry_dh else 0)
+        for t in range(T) if forwards else reversed(range(T)):
+            h_prev = h0 if t == 0 and not wrap else h[:, t - 1]
+            c_prev = c0 if t == 0 and not wrap else c[:, t - 1]
+            upstream = dh[:, t] if t == T - 1 or not last_dh_only else 0.0
+            dh_t = upstream + (dh_carry if carry_dh else 0)
             dc_t = dc_carry if carry_dc else np.zeros((N, H))
             dx[:, t], dh_carry, dc_carry, dW_t, dU_t, db_t = step(dh_t, dc_t, x[:, t], h_prev, c_prev, W, U, b)
             if accumulate:
                 dW, dU, db = dW + dW_t, dU + dU_t, db + db_t
             else:
                 dW, dU, db = dW_t, dU_t, db_t
-        return dx, (dh_carry if return_dh0 else np.zeros((N, H))), dc_carry, dW, dU, db
+        dh0 = dh_carry if return_dh0 else np.zeros((N, H))
+        if swap_outputs:
+            return dx, dc_carry, dh0, dW, dU, db
+        return dx, dh0, dc_carry, dW, dU, db
 
     return backward
 
@@ -223,6 +230,8 @@ STEP_MISTAKES = {
     "the gates are sliced in the order i, f, o, g instead of the Keras order i, f, g, o":
         _step_variant("ifog"),
     "db is averaged over the batch instead of summed": _step_variant("db mean"),
+    "dh_prev and dc_prev are returned in the wrong order: (dx_t, dh_prev, dc_prev, dW, dU, db)":
+        lambda *args: (lambda r: (r[0], r[2], r[1], *r[3:]))(_correct_step(*args)),
 }
 
 SEQUENCE_MISTAKES = {
@@ -241,6 +250,15 @@ SEQUENCE_MISTAKES = {
         _chain(_step_variant("sigmoid' for g")),
     "the gate blocks of dW, dU and db are stacked as i, f, o, g instead of the Keras order i, f, g, o":
         _chain(_step_variant("order in dW")),
+    "the forward pass is replayed from zero states instead of the given h0 and c0":
+        _chain(_correct_step, zero_states=True),
+    "the state before step 0 is read as h[:, t - 1] and c[:, t - 1], which at t = 0 are the last states; "
+    "at t = 0 the previous states are h0 and c0": _chain(_correct_step, wrap=True),
+    "only the last step's upstream gradient dh[:, -1] is used; every step t receives dh[:, t]":
+        _chain(_correct_step, last_dh_only=True),
+    "the time loop runs forwards instead of backwards (gradients flow from the last step to the first)":
+        _chain(_correct_step, forwards=True),
+    "dh0 and dc0 are returned in the wrong order: (dx, dh0, dc0, dW, dU, db)": _chain(_correct_step, swap_outputs=True),
 }
 
 

@@ -66,6 +66,11 @@ def sigmoid_cases(rng) -> list[Case]:
         extremes = extremes[: flat.size] if flat.size > 1 else np.array([rng.choice([-1000.0, 1000.0])])
         flat[rng.choice(flat.size, size=extremes.size, replace=False)] = extremes
         cases.append(float_case((z,), dtype_of(i), f"z of shape {shape}"))
+    # "An array of any shape": a Python number and 0-d arrays too, huge ones included.
+    cases.append(Case((-1000.0,), label="z = -1000.0, a Python float"))
+    cases.append(Case((float(rng.normal(0, 3)),), label="z a Python float of moderate size"))
+    cases.append(Case((np.array(1000.0),), label="z = np.array(1000.0), a 0-d array"))
+    cases.append(float_case((np.array(rng.normal(0, 3)),), np.float32, "z a 0-d array"))
     return cases
 
 
@@ -272,15 +277,17 @@ def roles_variant(**changes):
     return roles
 
 
-def gru_variant(reset_before=False, swap_z=False, swap_bias=False, order="zrh", bias_outside=False):
+def gru_variant(reset_before=False, swap_z=False, swap_bias=False, order="zrh", bias_outside=False, rows=(0, 1),
+                no_reset=False):
     def step(x_t, h_prev, W, U, b):
         x_t, h_prev, W, U, b = f64(x_t, h_prev, W, U, b)
         H = U.shape[0]
-        b_in, b_rec = (b[1], b[0]) if swap_bias else (b[0], b[1])
+        b_in, b_rec = (b[1], b[0]) if swap_bias else (b[rows[0]], b[rows[1]])
         idx = {name: slice(k * H, (k + 1) * H) for k, name in enumerate(order)}
         from_x = x_t @ W + b_in
         z = ref_sigmoid(from_x[:, idx["z"]] + h_prev @ U[:, idx["z"]] + b_rec[idx["z"]])
         r = ref_sigmoid(from_x[:, idx["r"]] + h_prev @ U[:, idx["r"]] + b_rec[idx["r"]])
+        r = np.ones_like(r) if no_reset else r
         if reset_before:
             rec = (r * h_prev) @ U[:, idx["h"]] + b_rec[idx["h"]]
         elif bias_outside:
@@ -323,6 +330,11 @@ def peephole_variant(o_looks_at_prev=False, rows=(0, 1, 2), skip=False):
     return step
 
 
+def swapped_outputs(step):
+    """The two results in the wrong order: (c, h) instead of (h, c)."""
+    return lambda *args: step(*args)[::-1]
+
+
 LSTM_STEP_MISTAKES = {
     "the gate blocks are read in the order i, f, o, c instead of Keras' i, f, c, o": lstm_variant("ifog"),
     "the input gate i and the forget gate f are swapped": lstm_variant("figo"),
@@ -330,6 +342,8 @@ LSTM_STEP_MISTAKES = {
     "the candidate g goes through a sigmoid instead of tanh": lstm_variant(cand=ref_sigmoid),
     "h is computed from the old cell state c_prev instead of the new one": lstm_variant(use_c_prev_for_h=True),
     "the bias b is left out": lstm_variant(bias=False),
+    "the results are returned in the wrong order: return (h_next, c_next), not (c_next, h_next)":
+        swapped_outputs(lstm_variant()),
 }
 
 
@@ -345,6 +359,9 @@ PROBLEMS = [
         arg_names=("z",),
         compare=compare_sigmoid,
         strict_fp=True,
+        error_hints={"IndexError": "z may be a Python number or a 0-d array (\"an array of any shape\"): "
+                                   "convert with np.asarray(z) and use np.where or masks that work for 0-d "
+                                   "arrays too."},
         mistakes={
             "the sign of the exponent is flipped (1 / (1 + e^z))": lambda z: ref_sigmoid(-z),
             "tanh is used instead of the sigmoid": lambda z: np.tanh(np.asarray(z, np.float64)),
@@ -373,6 +390,16 @@ PROBLEMS = [
             "the hidden state is not carried from one step to the next (h0 used at every step)":
                 lstm_seq_variant(lstm_variant(), carry_h=False),
             **{hint: lstm_seq_variant(step) for hint, step in LSTM_STEP_MISTAKES.items()},
+            "the results are returned in the wrong order: return (h, c), not (c, h)":
+                swapped_outputs(lstm_seq_variant(lstm_variant())),
+            "the states are stacked time-major, (T, N, H); this course uses (N, T, H)":
+                lambda *a: tuple(o.transpose(1, 0, 2) for o in ref_lstm_forward(*a)),
+            "the cell state is reset to zero at every step (c_prev must be the previous step's c)":
+                lambda x, h0, c0, W, U, b: lstm_seq_variant(lambda xt, h, c, *w: lstm_variant()(xt, h, 0 * c, *w))(
+                    x, h0, c0, W, U, b),
+            "the loop starts from zero states instead of h0 and c0 (reading h[:, t - 1] at t = 0 gives "
+            "h[:, -1]: use h0 and c0 there)":
+                lambda x, h0, c0, W, U, b: ref_lstm_forward(x, 0 * h0, 0 * c0, W, U, b),
         },
     ),
     Problem(
@@ -416,6 +443,11 @@ PROBLEMS = [
             "the z and r blocks are swapped (Keras order is z, r, h)": gru_variant(order="rzh"),
             "the recurrent bias of the candidate is added outside r * (h_prev @ U_h + b1_h)":
                 gru_variant(bias_outside=True),
+            "one bias row, b[0], is used for both the input and the recurrent part (b[1] is the recurrent "
+            "bias)": gru_variant(rows=(0, 0)),
+            "the reset gate is left out (the candidate uses h_prev @ U_h + b1_h unscaled)": gru_variant(no_reset=True),
+            "one bias row, b[1], is used for both the input and the recurrent part (b[0] is the input bias)":
+                gru_variant(rows=(1, 1)),
         },
     ),
     Problem(
@@ -432,6 +464,13 @@ PROBLEMS = [
                 gru_seq_variant(gru_variant(reset_before=True)),
             "z and 1 - z are swapped": gru_seq_variant(gru_variant(swap_z=True)),
             "the two bias rows are swapped": gru_seq_variant(gru_variant(swap_bias=True)),
+            "one bias row, b[0], is used for both the input and the recurrent part (b[1] is the recurrent "
+            "bias)": gru_seq_variant(gru_variant(rows=(0, 0))),
+            "the z and r blocks are swapped (Keras order is z, r, h)": gru_seq_variant(gru_variant(order="rzh")),
+            "the states are stacked time-major, (T, N, H); this course uses (N, T, H)":
+                lambda *a: ref_gru_forward(*a).transpose(1, 0, 2),
+            "the loop starts from a zero state instead of h0 (reading h[:, t - 1] at t = 0 gives h[:, -1]: "
+            "use h0 there)": lambda x, h0, W, U, b: ref_gru_forward(x, 0 * h0, W, U, b),
         },
     ),
     Problem(
@@ -447,6 +486,8 @@ PROBLEMS = [
             "the peephole rows of i and f are swapped": peephole_variant(rows=(1, 0, 2)),
             "the peepholes P are left out (a plain LSTM step)": peephole_variant(skip=True),
             "the rows of P are read in the order o, f, i instead of i, f, o": peephole_variant(rows=(2, 1, 0)),
+            "the results are returned in the wrong order: return (h_next, c_next), not (c_next, h_next)":
+                swapped_outputs(peephole_variant()),
         },
     ),
 ]

@@ -76,7 +76,10 @@ def label(D: int, H: int, **kwargs) -> str:
 
 
 def recurrent_cases(rng) -> list[Case]:
-    return [Case((D, H), label=label(D, H)) for D, H in dims(rng)]
+    cases = [Case((D, H), label=label(D, H)) for D, H in dims(rng)]
+    D, H = (np.int64(v) for v in rng.integers(2, 300, 2))
+    cases.append(Case((D, H), label=f"input_dim=np.int64({D}), units=np.int64({H}), numpy integers"))
+    return cases
 
 
 def _with_flag(D: int, H: int, flag: str, mode: str) -> Case:
@@ -102,7 +105,12 @@ def gru_cases(rng) -> list[Case]:
 def embedding_cases(rng) -> list[Case]:
     fixed = [(7, 300), (10000, 32), (400001, 50), (1, 1), (256, 4)]
     drawn = [tuple(int(v) for v in rng.integers([2, 1], [50000, 512])) for _ in range(3)]
-    return [Case((V, E), label=f"input_dim={V}, output_dim={E}") for V, E in fixed + drawn]
+    cases = [Case((V, E), label=f"input_dim={V}, output_dim={E}") for V, E in fixed + drawn]
+    V, E = int(rng.integers(60000, 90000)), int(rng.integers(40000, 60000))
+    cases.append(Case((V, E), label=f"input_dim={V}, output_dim={E}: a count above 2**31"))
+    V, E = (np.int64(v) for v in rng.integers([2, 1], [5000, 300]))
+    cases.append(Case((V, E), label=f"input_dim=np.int64({V}), output_dim=np.int64({E}), numpy integers"))
+    return cases
 
 
 def dense_cases(rng) -> list[Case]:
@@ -400,6 +408,8 @@ PROBLEMS = [
                 lambda V, E: V * E + E,
             "the two sizes are added instead of multiplied": lambda V, E: V + E,
             "a bias per token is added": lambda V, E: V * E + V,
+            "the product wraps around: 32-bit integers (np.int32) overflow above 2**31 - 1; use Python "
+            "ints": lambda V, E: int(np.array(V, np.int64).astype(np.int32) * np.array(E, np.int32)),
         },
         **COUNT,
     ),
@@ -454,6 +464,7 @@ PROBLEMS = [
                 fit_underfitting_on_train,
             "validation about equal to training is called underfitting whatever the loss level":
                 fit_equal_means_underfitting,
+            "train_losses and val_losses are swapped": lambda train, val: ref_diagnose_fit(val, train),
         },
     ),
 ]

@@ -149,6 +149,12 @@ def relative_error_cases(rng) -> list[Case]:
     add(a, rng.normal(size=4), np.float64, "a all zeros, shape (4,)")
     a = rng.normal(size=(3, 3))
     add(a, -a + 1e-2 * rng.normal(size=a.shape), np.float32, "b close to -a, shape (3, 3)")
+    a = rng.uniform(1e-9, 4e-9, 5) * rng.choice([-1.0, 1.0], 5)
+    add(a, a + rng.uniform(1e-9, 3e-9, 5), np.float64, "values of order 1e-9, where the 1e-8 floor decides, "
+        "shape (5,)")
+    a = np.array([6e-9, 2e-9, 0.0, 3e-9])
+    add(a, a[::-1] + np.array([0.0, 4.5e-9, 1e-8, 0.0]), np.float64,
+        "|a| + |b| just below, at and above 1e-8, shape (4,)")
     return cases
 
 
@@ -178,7 +184,7 @@ def ref_rnn_step_backward(dh_next, x_t, h_prev, h_next, Wx, Wh):
     return dx_t, dh_prev, dWx, dWh, db
 
 
-def _backward_loop(dh, x, h0, h, Wx, Wh, cut_after):
+def _backward_loop(dh, x, h0, h, Wx, Wh, cut_after, wrap=False):
     """Backward pass in which no gradient flows from step t+1 into h_t when cut_after(t) holds."""
     dh, x, h0, h, Wx, Wh = _f64(dh, x, h0, h, Wx, Wh)
     N, T, D = x.shape
@@ -189,7 +195,7 @@ def _backward_loop(dh, x, h0, h, Wx, Wh, cut_after):
     for t in reversed(range(T)):
         if cut_after(t):
             carry = np.zeros((N, H))
-        h_prev = h[:, t - 1] if t > 0 else h0
+        h_prev = h[:, t - 1] if t > 0 or wrap else h0  # wrap: a typical mistake, h[:, -1] at t = 0
         da = (dh[:, t] + carry) * (1.0 - h[:, t] ** 2)  # (N, H)
         dx[:, t] = da @ Wx.T  # (N, D)
         dWx += x[:, t].T @ da  # (D, H)
@@ -270,8 +276,10 @@ def _sequence_variant(**kw):
         order = range(T) if kw.get("forwards") else reversed(range(T))
         dh0 = None
         for t in order:
-            h_prev = h[:, t - 1] if t > 0 else h0
-            g = dh[:, t] if kw.get("no_recurrence") else dh[:, t] + carry
+            h_prev = h[:, t - 1] if t > 0 else (h[:, -1] if kw.get("wrap") else
+                                                  np.zeros_like(h0) if kw.get("zero_h0") else h0)
+            upstream = dh[:, t] if t == T - 1 or not kw.get("last_dh_only") else 0.0
+            g = upstream if kw.get("no_recurrence") else upstream + carry
             if t == 0 and kw.get("dh0_short"):
                 dh0 = g
             da = g * (1 - (h_prev if kw.get("deriv_h_prev") else h[:, t]) ** 2)
@@ -297,7 +305,14 @@ def _norm_variant(**kw):
         norms = np.zeros(T)
         g = dh_last
         for t in range(T - 1, -1, -1):
-            norms[t] = np.linalg.norm(g, axis=1).sum() if kw.get("per_sample") else np.linalg.norm(g)
+            if kw.get("after"):  # the step back is taken before the norm is stored
+                g = (g * (1 - h[:, t] ** 2)) @ Wh.T
+                norms[t] = np.linalg.norm(g)
+                continue
+            if kw.get("l1"):
+                norms[t] = np.abs(g).sum()
+            else:
+                norms[t] = np.linalg.norm(g, axis=1).sum() if kw.get("per_sample") else np.linalg.norm(g)
             if kw.get("no_deriv"):
                 factor = 1.0
             elif kw.get("off_by_one"):
@@ -310,12 +325,13 @@ def _norm_variant(**kw):
     return norms_of
 
 
-def _windowed_variant(cut):
+def _windowed_variant(cut, wrap=False):
     """Truncated BPTT with a different rule ``cut(t, T, window)`` for where gradients stop."""
 
     def backward(dh, x, h0, h, Wx, Wh, window):
         T = np.shape(x)[1]
-        dx, _, dWx, dWh, db = _backward_loop(dh, x, h0, h, Wx, Wh, cut_after=lambda t: cut(t, T, window))
+        dx, _, dWx, dWh, db = _backward_loop(dh, x, h0, h, Wx, Wh, cut_after=lambda t: cut(t, T, window),
+                                             wrap=wrap)
         return dx, dWx, dWh, db
 
     return backward
@@ -375,7 +391,7 @@ class PerturbingProblem(Problem):
 
     def judge(self, case: Case, outcome):
         if outcome.error is None and outcome.mutated:
-            where = f" (case: {case.label})" if case.label else ""
+            where = f" (hidden case: {case.label})" if case.label else ""
             return (
                 f"{self.name} left {', '.join(outcome.mutated)} different from how it found it{where}. "
                 "Perturb x in place (f reads that very array), but save each old value and assign it "
@@ -402,6 +418,8 @@ PROBLEMS = [
                 _step_variant(deriv="tanh"),
             "dh_prev is computed with Wh instead of Wh.T": _step_variant(dh_prev_wh="plain"),
             "dWh is transposed (da.T @ h_prev instead of h_prev.T @ da)": _step_variant(dwh_transposed=True),
+            "db is averaged over the batch instead of summed": lambda *a: (
+                lambda r, n: (*r[:4], r[4] / n))(_step_variant()(*a), np.shape(a[0])[0]),
         },
     ),
     Problem(
@@ -422,6 +440,11 @@ PROBLEMS = [
             "the time loop runs forwards instead of backwards": _sequence_variant(forwards=True),
             "dh0 is the gradient reaching h_1, missing the last hop through step 0":
                 _sequence_variant(dh0_short=True),
+            "the wrong state is used as the previous state: h_prev at step t is h[:, t - 1], and h0 at "
+            "t = 0 (h[:, t - 1] at t = 0 is h[:, -1], the last state)": _sequence_variant(wrap=True),
+            "the state before step 0 is taken as zeros instead of h0": _sequence_variant(zero_h0=True),
+            "only the last step's upstream gradient dh[:, -1] is used; every step t receives dh[:, t]":
+                _sequence_variant(last_dh_only=True),
         },
     ),
     PerturbingProblem(
@@ -435,7 +458,9 @@ PROBLEMS = [
             "forward differences (f(x+eps) - f(x)) / eps are used instead of centred ones": _numgrad_forward,
             "the difference is divided by eps instead of 2*eps": _numgrad_scaled(1),
             "eps is ignored (1e-5 is always used)": _numgrad_scaled(2, fixed_eps=1e-5),
-            "a copy of x is perturbed, which f never reads (every difference is zero)":
+            "a copy of x is perturbed, which f never reads (every difference is zero). x.ravel(), "
+            "x.reshape(-1) and x.flatten() are copies when x is not contiguous: index x itself, e.g. "
+            "x[idx] for idx in np.ndindex(x.shape)":
                 lambda f, x, eps=1e-5: np.zeros(np.shape(x)),
         },
     ),
@@ -446,13 +471,20 @@ PROBLEMS = [
         reference=ref_relative_error,
         output_names=("the relative error",),
         arg_names=("a", "b"),
+        error_hints={"The truth value of an array": "max(1e-8, |a| + |b|) is taken element by element: "
+                                                    "np.maximum(1e-8, np.abs(a) + np.abs(b)); Python's max "
+                                                    "compares whole arrays."},
         mistakes={
             "the absolute value of a - b is left out":
                 lambda a, b: float(np.max((a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b)))),
             "the mean is taken instead of the maximum":
                 lambda a, b: float(np.mean(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b)))),
+            "the denominator is |a + b| instead of |a| + |b|":
+                lambda a, b: float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a + b)))),
             "the denominator is a + b instead of |a| + |b|":
                 lambda a, b: float(np.max(np.abs(a - b) / np.maximum(1e-8, a + b))),
+            "1e-8 is added to the denominator instead of being its floor, max(1e-8, |a| + |b|)":
+                lambda a, b: float(np.max(np.abs(a - b) / (1e-8 + np.abs(a) + np.abs(b)))),
             "one global denominator is used instead of one per element":
                 lambda a, b: float(np.max(np.abs(a - b)) / max(1e-8, float(np.max(np.abs(a) + np.abs(b))))),
         },
@@ -470,6 +502,10 @@ PROBLEMS = [
             "the norms are in reverse order (norms[0] should belong to h_0)": _norm_variant(reversed=True),
             "the derivative at step t uses h_{t-1} instead of h_t": _norm_variant(off_by_one=True),
             "one norm per sample is computed and the norms are added": _norm_variant(per_sample=True),
+            "the L1 norm (sum of absolute values) is taken instead of the Frobenius norm":
+                _norm_variant(l1=True),
+            "each norm is taken after the step back through Wh (norms[t] must be the norm of dL/dh_t, and "
+            "norms[T-1] that of dh_last itself)": _norm_variant(after=True),
         },
     ),
     Problem(
@@ -488,6 +524,9 @@ PROBLEMS = [
                 _windowed_variant(lambda t, T, w: (T - 1 - t) % w == 0 and t < T - 1),
             "the first step of each window uses a zero state instead of the real h_{start-1} for dWh":
                 _windowed_zero_start,
+            "the state before step 0 is read as h[:, t - 1], which at t = 0 is h[:, -1], the last state; "
+            "at t = 0 the previous state is h0":
+                _windowed_variant(lambda t, T, w: (t + 1) % w == 0 and t < T - 1, wrap=True),
         },
     ),
 ]

@@ -66,7 +66,25 @@ def softmax_cases(rng) -> list[Case]:
         float_case((rng.normal(0, 2, (5, 1)),), np.float64, "shape (5, 1), one class"),
         mixed((2, 3, C), np.float64, f"shape (2, 3, {C}), rows near +1000 and -1000"),
         float_case((rng.normal(0, 2, (3, 2, 4)),), np.float32, "shape (3, 2, 4)"),
+        float_case((mixed_rows(rng, C + 1),), np.float64,
+                   f"shape (3, {C + 1}), rows mixing logits of 1000 and 0, and -1000 and 0"),
+        float_case((with_minus_inf(rng, C + 1),), np.float64, f"shape (2, {C + 1}), a logit of -inf in each row"),
     ]
+
+
+def mixed_rows(rng, C: int) -> np.ndarray:
+    """Rows that mix huge and small logits: a shift by the row's minimum or mean overflows on them."""
+    z = rng.normal(0, 2, (3, C))
+    z[0, 0], z[1, -1], z[2, 0] = 1000.0, -1000.0, 800.0
+    z[2, -1] = -800.0
+    return z  # (3, C)
+
+
+def with_minus_inf(rng, C: int) -> np.ndarray:
+    """A logit of -inf (a masked choice) in each row: its probability is exactly 0."""
+    z = rng.normal(0, 2, (2, C))
+    z[0, 0], z[1, -1] = -np.inf, -np.inf
+    return z  # (2, C)
 
 
 def classifier_cases(rng) -> list[Case]:
@@ -86,6 +104,17 @@ def classifier_cases(rng) -> list[Case]:
     args = (rng.normal(size=(N, T, D)), rng.uniform(-1, 1, (N, H)), Wx, Wh, b,
             rng.normal(0, 2, (H, C)), 1000 + rng.normal(0, 1, C))
     cases.append(float_case(args, np.float64, f"N={N}, T={T}, D={D}, H={H}, C={C}, logits near 1000"))
+    # Logits hundreds apart, mixed in each row, and rows whose maxima are 1000 apart: a shift by the
+    # row's minimum or mean overflows, a shift by the batch's maximum underflows to 0 / 0. The input
+    # saturates the single hidden unit at +1 or -1 per row, so that the logits are known.
+    signs = rng.permutation([1.0, -1.0, 1.0])
+    x = np.repeat(signs[:, None, None] * 4.0, 2, axis=1) + rng.normal(0, 0.1, (3, 2, 1))  # (3, 2, 1)
+    order = rng.permutation(3)
+    Wy = np.array([[500.0, -500.0, 0.0]])[:, order] + rng.normal(0, 1, (1, 3))
+    by = np.array([1000.0, 0.0, 0.0])[order] + rng.normal(0, 1, 3)
+    args = (x, rng.uniform(-0.1, 0.1, (3, 1)), np.array([[2.0]]), np.array([[0.1]]), np.zeros(1), Wy, by)
+    cases.append(float_case(args, np.float64, "N=3, T=2, D=1, H=1, C=3, logits hundreds apart in every row "
+                            "(about 1500, 0 and -500, or 500, 500 and 0)"))
     return cases
 
 
@@ -171,7 +200,9 @@ def probabilities_compare(name: str):
         if message and "NaN or inf" in message:
             message += (
                 " This is what np.exp does with large logits (overflow to inf) or when every entry of "
-                "a row underflows to 0: subtract the maximum of each row (keepdims=True) before np.exp."
+                "a row underflows to 0: subtract the maximum of each row (keepdims=True) before np.exp. "
+                "Shifting by a row's minimum or mean, or by one maximum for the whole array, is not enough "
+                "when logits hundreds apart meet in one row."
             )
         return message
 
@@ -254,6 +285,9 @@ PROBLEMS = [
             "the bias b is left out": lambda x, h, Wx, Wh, b: np.tanh(x @ Wx + h @ Wh),
             "tanh is left out": lambda x, h, Wx, Wh, b: x @ Wx + h @ Wh + b,
             "the previous state h_prev is ignored": lambda x, h, Wx, Wh, b: np.tanh(x @ Wx + b),
+            "Wx and Wh are both used transposed": lambda x, h, Wx, Wh, b: np.tanh(x @ Wx.T + h @ Wh.T + b),
+            "a sigmoid is used instead of tanh": lambda x, h, Wx, Wh, b: 1 / (1 + np.exp(-(x @ Wx + h @ Wh + b))),
+            "Wx and Wh are swapped (x_t @ Wh + h_prev @ Wx)": lambda x, h, Wx, Wh, b: np.tanh(x @ Wh + h @ Wx + b),
         },
     ),
     Problem(
@@ -274,8 +308,13 @@ PROBLEMS = [
                 lambda x, h0, Wx, Wh, b: ref_rnn_forward(x, h0, Wx, Wh, b).transpose(1, 0, 2),
             "Wh is used transposed": lambda x, h0, Wx, Wh, b: _forward(x, h0, Wx, Wh, b, transpose=True),
             "the bias b is left out": lambda x, h0, Wx, Wh, b: _forward(x, h0, Wx, Wh, b, bias=False),
-            "the loop starts from zeros instead of h0":
+            "the loop starts from zeros instead of h0 (reading the previous state as h[:, t - 1] gives "
+            "h[:, -1], the last state, at t = 0: use h0 there)":
                 lambda x, h0, Wx, Wh, b: ref_rnn_forward(x, np.zeros_like(h0), Wx, Wh, b),
+            "Wx and Wh are both used transposed":
+                lambda x, h0, Wx, Wh, b: _forward(x, h0, Wx.T, Wh, b, transpose=True),
+            "every step reads the first input x[:, 0]":
+                lambda x, h0, Wx, Wh, b: ref_rnn_forward(np.repeat(x[:, :1], x.shape[1], axis=1), h0, Wx, Wh, b),
         },
     ),
     Problem(
@@ -311,7 +350,13 @@ PROBLEMS = [
             "the exponentials are not normalised": lambda z: np.exp(z - z.max(axis=-1, keepdims=True)),
             "the maximum is subtracted without keepdims=True (it broadcasts along the wrong axis)":
                 lambda z: _naive_softmax(z - z.max(axis=-1)),
+            "the maximum of the whole array is subtracted instead of each row's maximum (a row far below "
+            "the global maximum underflows to 0 / 0)": lambda z: _naive_softmax(z - np.max(z)),
+            "-inf is replaced by 0 (a logit of -inf has probability exactly 0)":
+                lambda z: ref_softmax(np.where(np.isneginf(z), 0.0, z)),
         },
+        error_hints={"AxisError": "softmax works on the last axis, whatever the number of axes: the input may "
+                                  "be 1-D (one row) or 3-D; use axis=-1 and keepdims=True."},
     ),
     Problem(
         name="rnn_classifier_forward",
@@ -336,6 +381,9 @@ PROBLEMS = [
                 lambda *a: _classifier(*a, softmax=lambda z: ref_softmax(z.T).T),
             "a probability vector is returned for every time step (many-to-many)":
                 lambda x, h0, Wx, Wh, b, Wy, by: ref_softmax(ref_rnn_forward(x, h0, Wx, Wh, b) @ Wy + by),
+            "the maximum over the whole batch is subtracted instead of each row's maximum":
+                lambda *a: _classifier(*a, softmax=lambda z: _naive_softmax(z - np.max(z))),
+            "Wy is used transposed": lambda x, h0, Wx, Wh, b, Wy, by: _classifier(x, h0, Wx, Wh, b, Wy.T, by),
         },
     ),
     Problem(

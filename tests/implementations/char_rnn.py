@@ -156,7 +156,7 @@ def sequences_last_missing(ids, seq_len, step):
 def sequences_overflow(ids, seq_len, step):
     starts = range(0, len(ids) - seq_len + 1, step)
     X = np.array([ids[s:s + seq_len] for s in starts])
-    y = ids[seq_len::step]  # one short when the last window has no next character
+    y = ids[seq_len::step].copy()  # one short when the last window has no next character
     return X, y
 
 
@@ -363,24 +363,12 @@ def perplexity_base2(mean_cross_entropy_nats):
     return float(2 ** np.mean(mean_cross_entropy_nats))
 
 
-def perplexity_sum(mean_cross_entropy_nats):
-    return float(np.exp(np.sum(mean_cross_entropy_nats)))
-
-
 def perplexity_log(mean_cross_entropy_nats):
     return float(np.log(np.mean(mean_cross_entropy_nats)))
 
 
 def perplexity_array(mean_cross_entropy_nats):
     return np.exp(np.atleast_1d(mean_cross_entropy_nats))
-
-
-def perplexity_elementwise(mean_cross_entropy_nats):
-    return np.exp(mean_cross_entropy_nats)  # an array when given per-character losses
-
-
-def perplexity_mean_of_exp(mean_cross_entropy_nats):
-    return float(np.mean(np.exp(mean_cross_entropy_nats)))
 
 
 def perplexity_base10(mean_cross_entropy_nats):
@@ -407,60 +395,63 @@ def perplexity_via_bits(mean_cross_entropy_nats):
 
 WRONG = {
     "build_vocab": {
-        "order of first appearance": vocab_first_appearance,
-        "set order": vocab_set_order,
-        "case-insensitive sort": vocab_case_insensitive,
-        "duplicates kept": vocab_duplicates,
-        "indices from 1": vocab_from_one,
-        "index-to-char dict": vocab_inverse_dict,
-        "chars as a string": vocab_string,
-        "sorted by frequency": vocab_by_frequency,
-        "chars as a numpy array": vocab_numpy,
+        "order of first appearance": (vocab_first_appearance, "in the wrong order"),
+        "set order": (vocab_set_order, "in the wrong order"),
+        "case-insensitive sort": (vocab_case_insensitive, "in the wrong order"),
+        "duplicates kept": (vocab_duplicates, "keep each once"),
+        "indices from 1": (vocab_from_one, "its position in chars (counting from 0)"),
+        "index-to-char dict": (vocab_inverse_dict, "char_to_idx has integers as keys"),
+        "chars as a string": (vocab_string, "should be a list"),
+        "sorted by frequency": (vocab_by_frequency, "in the wrong order"),
+        "chars as a numpy array": (vocab_numpy, "should be a list"),
     },
     "encode": {
-        "a list": encode_list,
-        "np.array without dtype (float for the empty text)": encode_plain_array,
-        "float buffer": encode_float_buffer,
-        "the text's own vocabulary": encode_own_vocab,
-        "uint8 indices": encode_uint8,
-        "one-hot rows": encode_one_hot,
-        "indices shifted by one": encode_shifted,
+        "a list": (encode_list, "should be a numpy array"),
+        "np.array without dtype (float for the empty text)": (
+            encode_plain_array, "has dtype float64; it should hold integers"),
+        "float buffer": (encode_float_buffer, "has dtype float64; it should hold integers"),
+        "the text's own vocabulary": (
+            encode_own_vocab, "the text's own sorted vocabulary is used instead of the char_to_idx gi"),
+        "uint8 indices": (encode_uint8, "the indices are stored in 8 bits"),
+        "one-hot rows": (encode_one_hot, "has shape"),
+        "indices shifted by one": (encode_shifted, "the indices are shifted by one"),
     },
     "make_training_sequences": {
-        "target inside the window": sequences_target_in_window,
-        "target two after the window": sequences_target_too_far,
-        "last window missing": sequences_last_missing,
-        "one window too many": sequences_overflow,
-        "step ignored": sequences_step_ignored,
-        "lists instead of arrays": sequences_lists,
-        "float arrays": sequences_float,
-        "windows include the target": sequences_window_with_target,
+        "target inside the window": (
+            sequences_target_in_window, "y is the last character of each window instead of the one right after"),
+        "target two after the window": (sequences_target_too_far, "y is two characters after the window"),
+        "last window missing": (sequences_last_missing, "the last window is missing"),
+        "one window too many": (sequences_overflow, "there is one window too many"),
+        "step ignored": (sequences_step_ignored, "step is ignored"),
+        "lists instead of arrays": (sequences_lists, "should be a numpy array"),
+        "float arrays": (sequences_float, "has dtype float64; it should hold integers"),
+        "windows include the target": (sequences_window_with_target, "the windows are seq_len + 1 characters long"),
     },
     "sample_with_temperature": {
-        "temperature applied to the probabilities": sample_divides_probabilities,
-        "logits multiplied by T": sample_multiplies,
-        "always the argmax": sample_argmax,
-        "global np.random": sample_global_random,
-        "an unseeded generator of its own": sample_own_generator,
+        "temperature applied to the probabilities": (sample_divides_probabilities, "the temperature is ignored"),
+        "logits multiplied by T": (sample_multiplies, "the logits are multiplied by T"),
+        "always the argmax": (sample_argmax, "the argmax is always returned"),
+        "global np.random": (sample_global_random, "the same generator state"),
+        "an unseeded generator of its own": (sample_own_generator, "the same generator state"),
         "a fixed-seed generator of its own": sample_fixed_seed,
-        "overflow at large logits": sample_overflow,
+        "overflow at large logits": (sample_overflow, "subtract the maximum"),
         "overflow, cumulative sum": sample_overflow_cumsum,
-        "crashes at T=0 (numpy)": sample_zero_crash,
-        "crashes at T=0 (Python)": sample_zero_crash_python,
-        "returns the probabilities": sample_returns_probs,
+        "crashes at T=0 (numpy)": (sample_zero_crash, "Hint: T = 0 means the argmax; return it before dividing by T"),
+        "crashes at T=0 (Python)": (
+            sample_zero_crash_python, "Hint: T = 0 means the argmax; return it before dividing by T"),
+        "returns the probabilities": (sample_returns_probs, "should return the index"),
         "uniform draw": sample_uniform,
-        "one-hot vector": sample_one_hot,
-        "index off by one": sample_off_by_one,
+        "one-hot vector": (sample_one_hot, "should return the index"),
+        "index off by one": (sample_off_by_one, "which is not an index of the"),
     },
     "perplexity": {
-        "2 ** nats": perplexity_base2,
-        "exp of the sum": perplexity_sum,
-        "log instead of exp": perplexity_log,
-        "an array of one element": perplexity_array,
-        "element-wise exp": perplexity_elementwise,
-        "mean of the exponentials": perplexity_mean_of_exp,
-        "10 ** nats": perplexity_base10,
-        "exp(-nats)": perplexity_negated,
+        "2 ** nats": (perplexity_base2, "the cross-entropy is taken as bits"),
+        "log instead of exp": (perplexity_log, "the logarithm is taken instead of the exponential"),
+        "an array of one element": (perplexity_array, "should be a float"),
+        "rounded to two decimals": (lambda x: round(math.exp(x), 2), "the perplexity is"),
+        "an int": (lambda x: int(math.exp(x)), "should be a float"),
+        "10 ** nats": (perplexity_base10, "10 ** nats is taken"),
+        "exp(-nats)": (perplexity_negated, "the cross-entropy is negated"),
     },
 }
 
@@ -476,7 +467,6 @@ CORRECT = {
         "preallocated int64": encode_preallocated,
     },
     "make_training_sequences": {
-        "sliding_window_view": sequences_sliding_view,
         "index arithmetic": sequences_index_arithmetic,
         "while loop": sequences_while_loop,
     },
@@ -491,5 +481,69 @@ CORRECT = {
         "numpy scalar": perplexity_numpy,
         "math.exp of the mean": perplexity_math,
         "through bits": perplexity_via_bits,
+        "math.exp of the number": lambda x: math.exp(x),
+        "np.e ** x": lambda x: np.e ** x,
     },
 }
+
+
+# ---------------------------------------------------------------- new families: views, aliasing, low T
+
+
+def sequences_view_of_ids(ids, seq_len, step):
+    M = (len(ids) - 1 - seq_len) // step + 1
+    X = np.stack([ids[s:s + seq_len] for s in range(0, M * step, step)]).astype(np.int64).reshape(M, seq_len)
+    return X, ids[seq_len::step][:M]  # y is a view of the caller's ids
+
+
+def sequences_read_only_window_view(ids, seq_len, step):
+    ids = np.asarray(ids, dtype=np.int64)  # a copy for int32 ids, the caller's array otherwise
+    M = (len(ids) - 1 - seq_len) // step + 1
+    X = np.lib.stride_tricks.sliding_window_view(ids, seq_len)[:M * step:step]  # read-only view
+    return X, ids[seq_len::step][:M].copy()
+
+
+def sample_argmax_below_01(logits, temperature, rng):
+    if temperature < 0.1:  # "close enough to 0"
+        return int(np.argmax(logits))
+    return int(rng.choice(len(logits), p=_stable_probs(logits, temperature)))
+
+
+def sample_unshifted_power(logits, temperature, rng):
+    if temperature == 0:
+        return int(np.argmax(logits))
+    w = np.exp(np.asarray(logits, np.float64)) ** (1 / temperature)  # exp(logits) ** (1/T): overflows
+    return int(rng.choice(len(w), p=w / w.sum()))
+
+
+def sample_log_probs_shifted(logits, temperature, rng):
+    if temperature == 0:
+        return int(np.argmax(logits))
+    z = np.asarray(logits, np.float64)
+    log_p = z - z.max() - np.log(np.sum(np.exp(z - z.max())))  # log softmax, <= 0
+    scaled = log_p / temperature
+    w = np.exp(scaled - scaled.max())
+    return int(rng.choice(len(z), p=w / w.sum()))
+
+
+def sample_searchsorted(logits, temperature, rng):
+    z = np.asarray(logits, np.float64)
+    if temperature == 0:
+        return int(z.argmax())
+    p = np.exp((z - z.max()) / temperature)
+    cdf = np.cumsum(p / p.sum())
+    return int(min(np.searchsorted(cdf, rng.random(), side="right"), len(z) - 1))
+
+
+WRONG["make_training_sequences"]["y a view of ids"] = (sequences_view_of_ids, "not a copy")
+WRONG["make_training_sequences"]["sliding_window_view copied, y a view of ids"] = (sequences_sliding_view,
+                                                                                  "not a copy")
+WRONG["sample_with_temperature"].update({
+    "argmax for any T below 0.1": (sample_argmax_below_01, "the argmax is always returned"),
+    "exp(logits) ** (1/T) without a shift": (sample_unshifted_power, "subtract the maximum of logits / T"),
+})
+CORRECT["make_training_sequences"]["read-only sliding_window_view"] = sequences_read_only_window_view
+CORRECT["sample_with_temperature"].update({
+    "log-softmax divided by T, shifted": sample_log_probs_shifted,
+    "np.searchsorted on the CDF": sample_searchsorted,
+})

@@ -1,6 +1,7 @@
 """Implementations of sprint 06_gradient_clipping problems, written the way students write them."""
 
 import functools
+import math
 
 import numpy as np
 
@@ -276,44 +277,44 @@ def gclip_reuse_clip_by_norm_idea(grads, clip_norm):
 
 WRONG = {
     "clip_by_value": {
-        "upper bound only": value_upper_only,
-        "clips to [0, v]": value_zero_to_v,
-        "clips the caller's arrays in place": value_in_place,
-        "replaces the items of the caller's list": value_replaces_items,
-        "returns a tuple": value_tuple,
-        "rescales by the norm": value_by_norm,
-        "casts to float32": value_float32,
-        "clips the first gradient only": value_first_only,
+        "upper bound only": (value_upper_only, "only the upper bound is applied"),
+        "clips to [0, v]": (value_zero_to_v, "the entries are clipped to [0, v] instead of [-v, v]"),
+        "clips the caller's arrays in place": (value_in_place, "changed its input grads in place"),
+        "replaces the items of the caller's list": (value_replaces_items, "changed its input grads in place"),
+        "returns a tuple": (value_tuple, "should be a list"),
+        "rescales by the norm": (value_by_norm, "rescaled by its norm instead of being clipped"),
+        "casts to float32": (value_float32, "work in float64"),
+        "clips the first gradient only": (value_first_only, "only the first gradient of the list is clipped"),
     },
     "clip_by_norm": {
-        "element-wise clipping": norm_elementwise,
-        "rescales gradients below the threshold too": norm_always_rescale,
-        "L1 norm": norm_l1,
-        "squared norm": norm_squared,
-        "division by zero on a zero gradient": norm_nan_on_zero,
-        "scales the caller's array in place": norm_in_place,
-        "norm of each row": norm_per_row,
-        "spectral norm of a matrix": norm_spectral,
+        "element-wise clipping": (norm_elementwise, "clipping by value, not by norm"),
+        "rescales gradients below the threshold too": (norm_always_rescale, "even when its norm is already smaller"),
+        "L1 norm": (norm_l1, "the norm is the L1 norm"),
+        "squared norm": (norm_squared, "the square root is missing"),
+        "division by zero on a zero gradient": (norm_nan_on_zero, "0 / 0 is nan"),
+        "scales the caller's array in place": (norm_in_place, "changed its input grad in place"),
+        "norm of each row": (norm_per_row, "each row is clipped by its own norm"),
+        "spectral norm of a matrix": (norm_spectral, "largest singular value"),
     },
     "global_norm": {
-        "L1 norm": gn_l1,
-        "sum of per-tensor norms": gn_sum_of_norms,
-        "no square root": gn_no_sqrt,
-        "largest per-tensor norm": gn_max,
-        "root mean square": gn_rms,
-        "list of per-tensor norms": gn_per_tensor_list,
-        "first gradient only": gn_first_only,
+        "L1 norm": (gn_l1, "absolute values are added"),
+        "sum of per-tensor norms": (gn_sum_of_norms, "the norms of the tensors are added"),
+        "no square root": (gn_no_sqrt, "the square root is missing"),
+        "largest per-tensor norm": (gn_max, "only the largest per-tensor norm is kept"),
+        "root mean square": (gn_rms, "the squares are averaged"),
+        "list of per-tensor norms": (gn_per_tensor_list, "should be a number"),
+        "first gradient only": (gn_first_only, "only the first gradient of the list is used"),
     },
     "clip_by_global_norm": {
-        "per-tensor clipping": gclip_per_tensor,
-        "returns the norm after clipping": gclip_norm_after,
-        "rescales gradients below the threshold too": gclip_scales_up,
-        "element-wise clipping": gclip_by_value,
-        "scales the caller's arrays in place": gclip_in_place,
-        "returns a tuple of arrays": gclip_tuple,
-        "division by zero on zero gradients": gclip_nan_on_zero,
-        "L1 global norm": gclip_l1,
-        "returns (norm, list)": gclip_swapped,
+        "per-tensor clipping": (gclip_per_tensor, "each tensor is clipped by its own norm"),
+        "returns the norm after clipping": (gclip_norm_after, "the returned norm is measured after clipping"),
+        "rescales gradients below the threshold too": (gclip_scales_up, "even when they were below it"),
+        "element-wise clipping": (gclip_by_value, "the gradients are clipped entry by entry"),
+        "scales the caller's arrays in place": (gclip_in_place, "changed its input grads in place"),
+        "returns a tuple of arrays": (gclip_tuple, "should be a list"),
+        "division by zero on zero gradients": (gclip_nan_on_zero, "0 / 0 is nan"),
+        "L1 global norm": (gclip_l1, "the global norm is an L1 norm"),
+        "returns (norm, list)": (gclip_swapped, "should be a list"),
     },
 }
 
@@ -330,12 +331,142 @@ CORRECT = {
     },
     "global_norm": {
         "np.vdot per tensor": gn_vdot,
-        "norm of the concatenation": gn_concatenate,
         "hypot of per-tensor norms": gn_hypot,
     },
     "clip_by_global_norm": {
         "tf formula with 1 / norm": gclip_tf_formula,
-        "flatten, scale, split": gclip_flatten_split,
         "one factor, float64 copies": gclip_reuse_clip_by_norm_idea,
     },
 }
+
+
+# ---------------------------------------------------------------- new families: aliasing, edges, TensorFlow
+
+
+def value_returns_input_when_inside(grads, clip_value):
+    out = []
+    for g in grads:
+        inside = np.all(np.abs(g) <= clip_value)
+        out.append(g if inside else np.clip(g, -clip_value, clip_value))  # the caller's array when unchanged
+    return out
+
+
+def value_returns_caller_list(grads, clip_value):
+    for i, g in enumerate(grads):
+        grads[i] = np.clip(g, -clip_value, clip_value)
+    return grads
+
+
+def value_tensorflow(grads, clip_value):
+    import tensorflow as tf
+
+    return [tf.clip_by_value(tf.constant(np.asarray(g, np.float64)), -clip_value, clip_value).numpy() for g in grads]
+
+
+def norm_returns_input_below(grad, clip_norm):
+    norm = np.sqrt(np.sum(np.square(grad, dtype=np.float64)))
+    return grad if norm <= clip_norm else grad * (clip_norm / norm)
+
+
+def norm_python_division(grad, clip_norm):
+    norm = float(np.linalg.norm(np.ravel(grad)))
+    scale = min(1.0, clip_norm / norm)  # ZeroDivisionError for a zero gradient
+    return np.asarray(grad, np.float64) * scale
+
+
+def norm_epsilon(grad, clip_norm):
+    norm = np.sqrt(np.sum(np.square(grad, dtype=np.float64)))
+    return np.asarray(grad, np.float64) * min(1.0, clip_norm / (norm + 1e-6))
+
+
+def norm_skips_tiny(grad, clip_norm):
+    norm = np.sqrt(np.sum(np.square(grad, dtype=np.float64)))
+    if norm < 1e-8:  # "too small to matter"
+        return np.array(grad, dtype=np.float64)
+    return np.asarray(grad, np.float64) * min(1.0, clip_norm / norm)
+
+
+def norm_tensorflow(grad, clip_norm):
+    import tensorflow as tf
+
+    return tf.clip_by_norm(tf.constant(np.asarray(grad, np.float64)), clip_norm).numpy()
+
+
+def norm_ravel_view(grad, clip_norm):
+    flat = np.array(grad, dtype=np.float64).ravel()  # a view of a fresh copy
+    norm = np.sqrt(flat @ flat)
+    if norm > clip_norm:
+        flat *= clip_norm / norm
+    return flat.reshape(np.shape(grad))
+
+
+def gn_python_floats(grads):
+    return math.sqrt(sum(float(np.sum(np.square(g))) for g in grads))
+
+
+def gn_epsilon(grads):
+    return float(np.sqrt(sum(np.sum(np.square(np.asarray(g, np.float64))) for g in grads) + 1e-12))
+
+
+def gn_tensorflow(grads):
+    import tensorflow as tf
+
+    return float(tf.linalg.global_norm([tf.constant(np.asarray(g, np.float64)) for g in grads]).numpy())
+
+
+def gclip_returns_inputs_below(grads, clip_norm):
+    norm = float(np.sqrt(sum(np.sum(np.square(np.asarray(g, np.float64))) for g in grads)))
+    if norm <= clip_norm:
+        return list(grads), norm  # a new list, but the caller's arrays
+    return [np.asarray(g, np.float64) * (clip_norm / norm) for g in grads], norm
+
+
+def gclip_python_division(grads, clip_norm):
+    norm = math.sqrt(sum(float(np.sum(np.square(g))) for g in grads))
+    scale = min(1.0, clip_norm / norm)  # ZeroDivisionError for all-zero gradients
+    return [np.asarray(g, np.float64) * scale for g in grads], norm
+
+
+def gclip_epsilon(grads, clip_norm):
+    norm = float(np.sqrt(sum(np.sum(np.square(np.asarray(g, np.float64))) for g in grads)))
+    scale = min(1.0, clip_norm / (norm + 1e-6))
+    return [np.asarray(g, np.float64) * scale for g in grads], norm
+
+
+def gclip_tensorflow(grads, clip_norm):
+    import tensorflow as tf
+
+    clipped, norm = tf.clip_by_global_norm([tf.constant(np.asarray(g, np.float64)) for g in grads], clip_norm)
+    return [c.numpy() for c in clipped], float(norm.numpy())
+
+
+def gclip_tf_formula(grads, clip_norm):
+    norm = math.sqrt(sum(float(np.vdot(g, g)) for g in grads))
+    scale = clip_norm / max(norm, clip_norm)  # tf's formula: never divides by 0
+    return [np.multiply(g, scale, dtype=np.float64) for g in grads], norm
+
+
+WRONG["clip_by_value"].update({
+    "returns the caller's array when nothing is clipped": (value_returns_input_when_inside, "not a copy"),
+    "fills and returns the caller's list": (value_returns_caller_list, "changed its input grads in place"),
+})
+WRONG["clip_by_norm"].update({
+    "returns the caller's array below the threshold": (norm_returns_input_below, "not a copy"),
+    "ZeroDivisionError on a zero gradient": (norm_python_division, "scale only when the norm is above"),
+    "epsilon added to the norm": (norm_epsilon, "an epsilon added to the norm"),
+    "skips norms below 1e-8": (norm_skips_tiny, "an epsilon added to the norm"),
+})
+WRONG["global_norm"].update({
+    "np.concatenate fails on an empty list": (gn_concatenate, "the list of gradients may be empty"),
+    "epsilon under the square root": (gn_epsilon, "global_norm is"),
+})
+WRONG["clip_by_global_norm"].update({
+    "np.concatenate fails on an empty list": (gclip_flatten_split, "the list of gradients may be empty"),
+    "returns the caller's arrays below the threshold": (gclip_returns_inputs_below, "not a copy"),
+    "ZeroDivisionError on all-zero gradients": (gclip_python_division, "scale only when the norm is above"),
+    "epsilon added to the global norm": (gclip_epsilon, "an epsilon added to the norm"),
+})
+CORRECT["clip_by_value"]["tf.clip_by_value"] = value_tensorflow
+CORRECT["clip_by_norm"].update({"tf.clip_by_norm": norm_tensorflow, "ravel view of a copy": norm_ravel_view})
+CORRECT["global_norm"].update({"Python floats and math.sqrt": gn_python_floats, "tf.linalg.global_norm": gn_tensorflow})
+CORRECT["clip_by_global_norm"].update({"tf.clip_by_global_norm": gclip_tensorflow, "tf's formula": gclip_tf_formula})

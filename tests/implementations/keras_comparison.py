@@ -372,83 +372,83 @@ def bi_sequences():
 
 WRONG = {
     "keras_simple_rnn_weights": {
-        "a tuple instead of a list": tuple_of_copies,
-        "Wx and Wh swapped": kernels_swapped,
-        "Wx transposed": kernel_transposed,
-        "bias dropped": bias_dropped,
-        "the caller's arrays, not copies": no_copy,
-        "bias of shape (1, H)": rnn_bias_as_row,
-        "nested lists instead of arrays": as_nested_lists,
+        "a tuple instead of a list": (tuple_of_copies, "should be a list"),
+        "Wx and Wh swapped": (kernels_swapped, "the kernel and the recurrent kernel are swapped"),
+        "Wx transposed": (kernel_transposed, "the kernel is transposed: Keras's kernel has shape"),
+        "bias dropped": (bias_dropped, "the bias is left out"),
+        "the caller's arrays, not copies": (no_copy, "not a copy"),
+        "bias of shape (1, H)": (rnn_bias_as_row, "b is given the shape"),
+        "nested lists instead of arrays": (as_nested_lists, "should be a numpy array"),
     },
     "numpy_weights_from_keras_simple_rnn": {
-        "the layer's variables": from_variables,
-        "a list instead of a tuple": from_as_list,
-        "kernel and recurrent kernel swapped": from_swapped,
-        "kernel transposed": from_kernel_transposed,
-        "bias dropped": from_bias_dropped,
+        "the layer's variables": (from_variables, "a Keras variable"),
+        "a list instead of a tuple": (from_as_list, "should return a tuple"),
+        "kernel and recurrent kernel swapped": (from_swapped, "the kernel and the recurrent kernel are swapped"),
+        "kernel transposed": (from_kernel_transposed, "the kernel is transposed"),
+        "bias dropped": (from_bias_dropped, "the bias is left out"),
         "weights of a fresh layer": from_fresh_layer,
-        "resets the layer it reads": from_resets_layer,
+        "resets the layer it reads": (from_resets_layer, "changed its input layer in place"),
         "float16": from_float16,
     },
     "keras_lstm_weights": {
-        "a tuple instead of a list": tuple_of_copies,
-        "W and U swapped": kernels_swapped,
-        "W transposed": kernel_transposed,
-        "bias dropped": bias_dropped,
-        "the caller's arrays, not copies": no_copy,
-        "gates reordered i, f, o, c": lstm_i_f_o_c,
-        "bias as (4, H)": lstm_bias_by_gate,
+        "a tuple instead of a list": (tuple_of_copies, "should be a list"),
+        "W and U swapped": (kernels_swapped, "the kernel and the recurrent kernel are swapped"),
+        "W transposed": (kernel_transposed, "the kernel is transposed: Keras's kernel has shape"),
+        "bias dropped": (bias_dropped, "the bias is left out"),
+        "the caller's arrays, not copies": (no_copy, "not a copy"),
+        "gates reordered i, f, o, c": (lstm_i_f_o_c, "the gate blocks are reordered as i, f, o, c"),
+        "bias as (4, H)": (lstm_bias_by_gate, "has shape (4, 2); expected"),
     },
     "numpy_weights_from_keras_lstm": {
-        "the layer's variables": from_variables,
-        "a list instead of a tuple": from_as_list,
-        "W and U swapped": from_swapped,
-        "W transposed": from_kernel_transposed,
-        "bias dropped": from_bias_dropped,
-        "gates reordered i, f, o, c": from_lstm_i_f_o_c,
+        "the layer's variables": (from_variables, "a Keras variable"),
+        "a list instead of a tuple": (from_as_list, "should return a tuple"),
+        "W and U swapped": (from_swapped, "the kernel and the recurrent kernel are swapped"),
+        "W transposed": (from_kernel_transposed, "the kernel is transposed"),
+        "bias dropped": (from_bias_dropped, "the bias is left out"),
+        "gates reordered i, f, o, c": (from_lstm_i_f_o_c, "the gate blocks are reordered as i, f, o, c"),
         "weights of a fresh layer": from_fresh_layer,
     },
     "keras_gru_weights": {
-        "a tuple instead of a list": tuple_of_copies,
-        "bias rows swapped": gru_bias_rows_swapped,
-        "bias flattened to (6H,)": gru_bias_flat,
-        "input bias row only": gru_input_bias_only,
-        "z and r blocks swapped": gru_r_z_h,
-        "W and U swapped": kernels_swapped,
-        "the caller's arrays, not copies": no_copy,
+        "a tuple instead of a list": (tuple_of_copies, "should be a list"),
+        "bias rows swapped": (gru_bias_rows_swapped, "the two bias rows are swapped"),
+        "bias flattened to (6H,)": (gru_bias_flat, "the bias is flattened to"),
+        "input bias row only": (gru_input_bias_only, "only the input bias row is kept, shape"),
+        "z and r blocks swapped": (gru_r_z_h, "the z and r blocks are swapped"),
+        "W and U swapped": (kernels_swapped, "the kernel and the recurrent kernel are swapped"),
+        "the caller's arrays, not copies": (no_copy, "not a copy"),
     },
     "numpy_weights_from_keras_gru": {
-        "the layer's variables": from_variables,
-        "a list instead of a tuple": from_as_list,
-        "bias rows swapped": from_gru_bias_rows_swapped,
-        "bias flattened": from_gru_bias_flat,
-        "input bias row only": from_gru_input_bias_only,
-        "z and r blocks swapped": from_gru_r_z_h,
-        "W and U swapped": from_swapped,
+        "the layer's variables": (from_variables, "a Keras variable"),
+        "a list instead of a tuple": (from_as_list, "should return a tuple"),
+        "bias rows swapped": (from_gru_bias_rows_swapped, "the two bias rows are swapped"),
+        "bias flattened": (from_gru_bias_flat, "the bias is flattened to"),
+        "input bias row only": (from_gru_input_bias_only, "only the input bias row is kept"),
+        "z and r blocks swapped": (from_gru_r_z_h, "the z and r blocks are swapped"),
+        "W and U swapped": (from_swapped, "the kernel and the recurrent kernel are swapped"),
     },
     "build_imdb_lstm": {
-        "not built (no Input)": imdb_not_built,
-        "GRU instead of LSTM": imdb_gru,
-        "no sigmoid": imdb_no_sigmoid,
-        "vocabulary of 1000": imdb_small_vocabulary,
-        "LSTM returns sequences": imdb_sequences,
-        "returns the count, not the model": imdb_summary_only,
-        "bidirectional": bi_sequential,
+        "not built (no Input)": (imdb_not_built, "the model is not built"),
+        "GRU instead of LSTM": (imdb_gru, "a GRU is used instead of an LSTM"),
+        "no sigmoid": (imdb_no_sigmoid, "the output layer has no sigmoid: a binary classifier outputs a probabi"),
+        "vocabulary of 1000": (imdb_small_vocabulary, "input_dim is 1000; expected 10000"),
+        "LSTM returns sequences": (imdb_sequences, "return_sequences is True; expected False"),
+        "returns the count, not the model": (imdb_summary_only, "should return a keras Model"),
+        "bidirectional": (bi_sequential, "the model's layers are ['Embedding', 'Bidirectional', 'Dense']"),
     },
     "build_stacked_lstm": {
-        "not built (no Input)": stacked_not_built,
-        "400,000 words": stacked_400000_words,
+        "not built (no Input)": (stacked_not_built, "the model is not built"),
+        "400,000 words": (stacked_400000_words, "the vocabulary has 400,000 words"),
         "first LSTM without return_sequences": stacked_first_lstm_returns_last_state,
-        "second LSTM returns sequences": stacked_both_return_sequences,
-        "GRUs instead of LSTMs": stacked_gru,
-        "one sigmoid output": stacked_one_output,
+        "second LSTM returns sequences": (stacked_both_return_sequences, "return_sequences is True; expected False"),
+        "GRUs instead of LSTMs": (stacked_gru, "expected ['Embedding', 'LSTM', 'LSTM', 'Dense']"),
+        "one sigmoid output": (stacked_one_output, "units is 1; expected 5"),
     },
     "build_bidirectional_lstm": {
-        "not built (no Input)": bi_not_built,
-        "Bidirectional missing": bi_missing,
-        "merge_mode sum": bi_sum,
-        "bidirectional GRU": bi_gru,
-        "returns sequences": bi_sequences,
+        "not built (no Input)": (bi_not_built, "the model is not built"),
+        "Bidirectional missing": (bi_missing, "expected ['Embedding', 'Bidirectional', 'Dense']"),
+        "merge_mode sum": (bi_sum, "the two directions are added"),
+        "bidirectional GRU": (bi_gru, "type is 'GRU'; expected 'LSTM'"),
+        "returns sequences": (bi_sequences, "return_sequences is True; expected False"),
     },
 }
 
@@ -499,3 +499,85 @@ CORRECT = {
         "functional with Dropout": bi_functional_dropout,
     },
 }
+
+
+# ---------------------------------------------------------------- new families: views, cells, stacking
+
+
+def to_keras_asarray(W, U, b):
+    return [np.asarray(W), np.asarray(U), np.asarray(b)]  # views of the caller's arrays, not copies
+
+
+def to_keras_reshape_views(W, U, b):
+    return [W.reshape(W.shape), U.reshape(U.shape), b.reshape(b.shape)]
+
+
+def gru_to_keras_one_bias_row(W, U, b):
+    return [np.array(W), np.array(U), np.array(np.asarray(b)[[0, 0]])]
+
+
+def to_keras_copies_of_views(W, U, b):
+    return [np.copy(W), U.copy(order="C"), np.array(b, dtype=np.float64)]
+
+
+def to_keras_astype(W, U, b):
+    return [a.astype(np.float64) for a in (W, U, b)]  # astype copies by default
+
+
+@cache
+def imdb_rnn_lstm_cell():
+    L = _layers()
+    return _sequential(L.Embedding(10000, 32), L.RNN(L.LSTMCell(32)), L.Dense(1, activation="sigmoid"))
+
+
+@cache
+def stacked_rnn_lstm_cells():
+    import keras
+
+    L = _layers()
+    ids = keras.Input(shape=(None,), dtype="int32")
+    h = L.RNN(L.LSTMCell(128), return_sequences=True)(L.Embedding(400001, 50)(ids))
+    return keras.Model(ids, L.Dense(5)(L.RNN(L.LSTMCell(128))(h)))
+
+
+@cache
+def stacked_no_return_sequences_functional():
+    import keras
+
+    L = _layers()  # building fails: the second LSTM gets (N, 128) instead of (N, T, 128)
+    ids = keras.Input(shape=(None,), dtype="int32")
+    h = L.LSTM(128)(L.Embedding(400001, 50)(ids))
+    return keras.Model(ids, L.Dense(5)(L.LSTM(128)(h)))
+
+
+@cache
+def bi_rnn_lstm_cell():
+    L = _layers()
+    return _sequential(L.Embedding(10000, 32), L.Bidirectional(L.RNN(L.LSTMCell(32))),
+                       L.Dense(1, activation="sigmoid"))
+
+
+@cache
+def imdb_rnn_gru_cell():
+    L = _layers()
+    return _sequential(L.Embedding(10000, 32), L.RNN(L.GRUCell(32)), L.Dense(1, activation="sigmoid"))
+
+
+for _kind in ("simple_rnn", "lstm", "gru"):
+    WRONG[f"keras_{_kind}_weights"].update({
+        "np.asarray views of the inputs": (to_keras_asarray, "not a copy"),
+        "reshape views of the inputs": (to_keras_reshape_views, "not a copy"),
+    })
+    CORRECT[f"keras_{_kind}_weights"].update({
+        "np.copy, .copy and np.array": to_keras_copies_of_views,
+        "astype (a copy)": to_keras_astype,
+    })
+WRONG["keras_gru_weights"]["one bias row for both"] = (gru_to_keras_one_bias_row, "one bias row is used for both")
+WRONG["build_stacked_lstm"]["first LSTM without return_sequences"] = (
+    stacked_first_lstm_returns_last_state, "return_sequences=True")
+WRONG["build_stacked_lstm"]["functional, first LSTM without return_sequences"] = (
+    stacked_no_return_sequences_functional, "return_sequences=True")
+WRONG["build_imdb_lstm"]["RNN(GRUCell) instead of an LSTM"] = (imdb_rnn_gru_cell, "a GRU is used instead of an LSTM")
+CORRECT["build_imdb_lstm"]["RNN(LSTMCell(32))"] = imdb_rnn_lstm_cell
+CORRECT["build_stacked_lstm"]["functional, RNN(LSTMCell(128)) twice"] = stacked_rnn_lstm_cells
+CORRECT["build_bidirectional_lstm"]["Bidirectional(RNN(LSTMCell(32)))"] = bi_rnn_lstm_cell

@@ -274,29 +274,37 @@ def backward_stored_gates(dh, x, h0, c0, W, U, b):
 
 WRONG = {
     "lstm_step_backward": {
-        "dc_next ignored": step_no_dc_next,
-        "dc_prev without * f": step_no_forget_factor,
-        "tanh'(c) missing": step_no_tanh_derivative,
-        "sigmoid' for g": step_sigmoid_derivative_for_g,
-        "gate blocks out of Keras order in dW": step_gate_order_in_dw,
-        "gate order i, f, o, g throughout": step_cs231n_gate_order,
+        "dc_next ignored": (step_no_dc_next, "the gradient dc_next arriving from the next step is not added to dc"),
+        "dc_prev without * f": (step_no_forget_factor, "dc_prev is dc without the factor f"),
+        "tanh'(c) missing": (step_no_tanh_derivative, "the derivative of tanh"),
+        "sigmoid' for g": (step_sigmoid_derivative_for_g, "the candidate g is differentiated like a sigmoid, g *"),
+        "gate blocks out of Keras order in dW": (
+            step_gate_order_in_dw, "the gate blocks of dW, dU and db are stacked as i, f, o, g instead of"),
+        "gate order i, f, o, g throughout": (
+            step_cs231n_gate_order, "the gates are sliced in the order i, f, o, g instead of the Keras orde"),
         "c_next instead of c_prev in df": step_dc_prev_from_c_next,
-        "dU transposed": step_du_from_x,
-        "mutates dc_next": step_mutates_dc_next,
-        "casts to float32": step_float32,
+        "dU transposed": (step_du_from_x, "has shape (8, 2); expected"),
+        "mutates dc_next": (step_mutates_dc_next, "changed its input dc_next in place"),
+        "casts to float32": (step_float32, "work in float64"),
     },
     "lstm_backward": {
-        "dc not carried back in time": chain(step_backward, carry_dc=False),
-        "recurrent gradient not added": chain(step_backward, carry_dh=False),
-        "dW, dU, db not summed over time": chain(step_backward, accumulate=False),
-        "dh0 missing": chain(step_backward, zero_dh0=True),
-        "dc_prev without * f": chain(step_no_forget_factor),
-        "tanh'(c) missing": chain(step_no_tanh_derivative),
-        "sigmoid' for g": chain(step_sigmoid_derivative_for_g),
-        "gate blocks out of Keras order in dW": chain(step_gate_order_in_dw),
-        "loops forward in time": chain(step_backward, reverse=False),
+        "dc not carried back in time": (
+            chain(step_backward, carry_dc=False), "the cell gradient dc is not carried back"),
+        "recurrent gradient not added": (
+            chain(step_backward, carry_dh=False), "coming back through the recurrence is not added"),
+        "dW, dU, db not summed over time": (
+            chain(step_backward, accumulate=False), "dW, dU and db are overwritten at every step"),
+        "dh0 missing": (
+            chain(step_backward, zero_dh0=True), "dh0 is left at zero"),
+        "dc_prev without * f": (chain(step_no_forget_factor), "dc_prev is dc without the factor f"),
+        "tanh'(c) missing": (chain(step_no_tanh_derivative), "the derivative of tanh"),
+        "sigmoid' for g": (
+            chain(step_sigmoid_derivative_for_g), "the candidate g is differentiated like a sigmoid, g *"),
+        "gate blocks out of Keras order in dW": (
+            chain(step_gate_order_in_dw), "the gate blocks of dW, dU and db are stacked as i, f, o, g instead of"),
+        "loops forward in time": (chain(step_backward, reverse=False), "the time loop runs forwards"),
         "wrong cell state entering the step": backward_off_by_one,
-        "mutates dh": backward_mutates_dh,
+        "mutates dh": (backward_mutates_dh, "changed its input dh in place"),
     },
 }
 
@@ -312,3 +320,97 @@ CORRECT = {
         "chained per-sample step": chain(step_einsum_per_sample),
     },
 }
+
+
+# ---------------------------------------------------------------- new families: replayed forward, t = 0, views
+
+
+def _chain_with(prev_states, upstream=lambda dh, t, T: dh[:, t], forward_from=None):
+    """BPTT through step_backward; ``prev_states(h0, c0, h, c, t)`` picks the states entering step t."""
+
+    def backward(dh, x, h0, c0, W, U, b):
+        N, T, D = x.shape
+        H = h0.shape[1]
+        h, c = lstm_forward(x, *(forward_from(h0, c0) if forward_from else (h0, c0)), W, U, b)
+        dx = np.zeros((N, T, D))
+        dW, dU, db = np.zeros(W.shape), np.zeros(U.shape), np.zeros(b.shape)
+        dh_prev, dc_prev = np.zeros((N, H)), np.zeros((N, H))
+        for t in reversed(range(T)):
+            h_prev, c_prev = prev_states(h0, c0, h, c, t)
+            dx[:, t], dh_prev, dc_prev, dW_t, dU_t, db_t = step_backward(
+                upstream(dh, t, T) + dh_prev, dc_prev, x[:, t], h_prev, c_prev, W, U, b)
+            dW, dU, db = dW + dW_t, dU + dU_t, db + db_t
+        return dx, dh_prev, dc_prev, dW, dU, db
+
+    return backward
+
+
+def _given(h0, c0, h, c, t):
+    return (h0, c0) if t == 0 else (h[:, t - 1], c[:, t - 1])
+
+
+backward_replays_from_zeros = _chain_with(
+    lambda h0, c0, h, c, t: (0 * h0, 0 * c0) if t == 0 else (h[:, t - 1], c[:, t - 1]),
+    forward_from=lambda h0, c0: (np.zeros(h0.shape), np.zeros(c0.shape)))
+backward_wraps_at_t0 = _chain_with(lambda h0, c0, h, c, t: (h[:, t - 1], c[:, t - 1]))
+backward_last_dh_only = _chain_with(_given, upstream=lambda dh, t, T: dh[:, t] if t == T - 1 else 0.0)
+
+
+def backward_returns_dc0_dh0(dh, x, h0, c0, W, U, b):
+    dx, dh0, dc0, dW, dU, db = _chain_with(_given)(dh, x, h0, c0, W, U, b)
+    return dx, dc0, dh0, dW, dU, db
+
+
+def backward_time_major_views(dh, x, h0, c0, W, U, b):
+    """Time-major views (T, N, .) of every sequence, the states entering each step stacked first."""
+    h, c = lstm_forward(x, h0, c0, W, U, b)
+    xs, dhs = np.swapaxes(x, 0, 1), np.swapaxes(dh, 0, 1)
+    h_in = np.concatenate([np.asarray(h0, np.float64)[None], np.swapaxes(h, 0, 1)[:-1]])
+    c_in = np.concatenate([np.asarray(c0, np.float64)[None], np.swapaxes(c, 0, 1)[:-1]])
+    dx = np.zeros(xs.shape)
+    grads = [np.zeros(np.shape(a)) for a in (W, U, b)]
+    dh_prev, dc_prev = np.zeros(np.shape(h0)), np.zeros(np.shape(c0))
+    for t in range(len(xs) - 1, -1, -1):
+        dx[t], dh_prev, dc_prev, *step_grads = step_per_gate_blocks(dhs[t] + dh_prev, dc_prev, xs[t], h_in[t],
+                                                                    c_in[t], W, U, b)
+        grads = [g + s for g, s in zip(grads, step_grads)]
+    return (np.swapaxes(dx, 0, 1).copy(), dh_prev, dc_prev, *grads)
+
+
+def step_returns_dc_before_dh(dh_next, dc_next, x_t, h_prev, c_prev, W, U, b):
+    dx, dh_prev, dc_prev, dW, dU, db = step_backward(dh_next, dc_next, x_t, h_prev, c_prev, W, U, b)
+    return dx, dc_prev, dh_prev, dW, dU, db
+
+
+def step_adds_into_dc_next(dh_next, dc_next, x_t, h_prev, c_prev, W, U, b):
+    i, f, g, o = forward_gates(x_t, h_prev, W, U, b)
+    tanh_c = np.tanh(f * c_prev + i * g)
+    dc = dc_next.reshape(dc_next.shape)  # a view of the caller's dc_next
+    dc += dh_next * o * (1 - tanh_c**2)
+    return step_backward(dh_next, dc - dh_next * o * (1 - tanh_c**2), x_t, h_prev, c_prev, W, U, b)
+
+
+def step_tensordot(dh_next, dc_next, x_t, h_prev, c_prev, W, U, b):
+    x_t, h_prev, c_prev, dh_next, dc_next = (np.asarray(a, np.float64) for a in (x_t, h_prev, c_prev, dh_next,
+                                                                                  dc_next))
+    i, f, g, o = forward_gates(x_t, h_prev, W, U, b)
+    tanh_c = np.tanh(f * c_prev + i * g)
+    dc = dc_next + dh_next * o * (1 - tanh_c**2)
+    dz = np.concatenate([dc * g * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * (1 - g**2),
+                         dh_next * tanh_c * o * (1 - o)], axis=1)
+    return (np.tensordot(dz, W, axes=(1, 1)), np.tensordot(dz, U, axes=(1, 1)), dc * f,
+            np.tensordot(x_t, dz, axes=(0, 0)), np.tensordot(h_prev, dz, axes=(0, 0)), dz.sum(0))
+
+
+WRONG["lstm_step_backward"].update({
+    "returns dc_prev before dh_prev": (step_returns_dc_before_dh, "returned in the wrong order"),
+    "adds into the caller's dc_next": (step_adds_into_dc_next, "changed its input dc_next in place"),
+})
+WRONG["lstm_backward"].update({
+    "forward replayed from zero states": (backward_replays_from_zeros, "replayed from zero states"),
+    "h[:, t - 1] and c[:, t - 1] wrap at t = 0": (backward_wraps_at_t0, "at t = 0 are the last states"),
+    "only the last step's dh": (backward_last_dh_only, "only the last step's upstream gradient"),
+    "returns dc0 before dh0": (backward_returns_dc0_dh0, "returned in the wrong order"),
+})
+CORRECT["lstm_step_backward"]["np.tensordot"] = step_tensordot
+CORRECT["lstm_backward"]["time-major views"] = backward_time_major_views

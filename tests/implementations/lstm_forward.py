@@ -479,65 +479,71 @@ def peephole_diag_matrices(x_t, h_prev, c_prev, W, U, b, P):
 
 WRONG = {
     "sigmoid": {
-        "1 / (1 + exp(-z)): overflow warning": sigmoid_naive,
-        "np.where over two overflowing branches": sigmoid_where_both_branches,
-        "exp(z) / (1 + exp(z)): NaN at +1000": sigmoid_exp_ratio,
-        "sign flipped": sigmoid_sign_flipped,
-        "math.exp: OverflowError": sigmoid_math_exp,
-        "0.5 * (1 + tanh(z)) without halving z": sigmoid_tanh_not_halved,
-        "overwrites z in place": sigmoid_in_place,
-        "casts to float32": sigmoid_float32,
-        "clipped at +-500, overflows in float32": sigmoid_clipped_float64_only,
+        "1 / (1 + exp(-z)): overflow warning": (sigmoid_naive, "is not numerically stable"),
+        "np.where over two overflowing branches": (sigmoid_where_both_branches, "is not numerically stable"),
+        "exp(z) / (1 + exp(z)): NaN at +1000": (sigmoid_exp_ratio, "is not numerically stable"),
+        "sign flipped": (sigmoid_sign_flipped, "the sign of the exponent is flipped"),
+        "math.exp: OverflowError": (sigmoid_math_exp, "Hint: Python's math functions raise on overflow (math"),
+        "0.5 * (1 + tanh(z)) without halving z": (sigmoid_tanh_not_halved, "is not halved"),
+        "overwrites z in place": (sigmoid_in_place, "changed its input z in place"),
+        "casts to float32": (sigmoid_float32, "work in float64"),
+        "clipped at +-500, overflows in float32": (sigmoid_clipped_float64_only, "is not numerically stable"),
     },
     "lstm_step_forward": {
-        "gate order i, f, o, c": step_order_ifoc,
-        "i and f swapped": step_i_f_swapped,
-        "no tanh of the cell state": step_no_cell_tanh,
-        "no bias": step_no_bias,
-        "sigmoid candidate": step_sigmoid_candidate,
-        "h from c_prev": step_h_from_c_prev,
-        "mutates c_prev": step_mutates_c_prev,
-        "casts to float32": step_float32,
+        "gate order i, f, o, c": (
+            step_order_ifoc, "the gate blocks are read in the order i, f, o, c instead of Keras' i,"),
+        "i and f swapped": (step_i_f_swapped, "the input gate i and the forget gate f are swapped"),
+        "no tanh of the cell state": (step_no_cell_tanh, "tanh of the new cell state is left out"),
+        "no bias": (step_no_bias, "the bias b is left out"),
+        "sigmoid candidate": (step_sigmoid_candidate, "the candidate g goes through a sigmoid instead of tanh"),
+        "h from c_prev": (step_h_from_c_prev, "h is computed from the old cell state c_prev instead of the new one"),
+        "mutates c_prev": (step_mutates_c_prev, "changed its input c_prev in place"),
+        "casts to float32": (step_float32, "work in float64"),
     },
     "lstm_forward": {
-        "cell state not carried": forward_c_not_carried,
-        "hidden state not carried": forward_h_not_carried,
-        "cell state reset to zero": forward_c_reset_to_zero,
-        "gate order i, f, o, c": forward_order_ifoc,
-        "no tanh of the cell state": forward_no_cell_tanh,
-        "time-major output": forward_time_major,
+        "cell state not carried": (forward_c_not_carried, "the cell state is not carried from one step to the next"),
+        "hidden state not carried": (
+            forward_h_not_carried, "the hidden state is not carried from one step to the next"),
+        "cell state reset to zero": (forward_c_reset_to_zero, "the cell state is reset to zero"),
+        "gate order i, f, o, c": (
+            forward_order_ifoc, "the gate blocks are read in the order i, f, o, c instead of Keras' i,"),
+        "no tanh of the cell state": (forward_no_cell_tanh, "tanh of the new cell state is left out"),
+        "time-major output": (forward_time_major, "time-major"),
     },
     "lstm_gate_roles": {
-        "learn is g": roles_learn_is_g,
-        "forget is f": roles_forget_is_f,
-        "use without tanh": roles_use_without_tanh,
-        "returns a tuple": roles_tuple,
-        "capitalised keys": roles_capitalised,
-        "learn and forget swapped": roles_swapped,
-        "missing remember": roles_missing_remember,
-        "remember is c_prev": roles_remember_is_c_prev,
+        "learn is g": (roles_learn_is_g, "\"learn\" is the candidate g alone, without the input gate"),
+        "forget is f": (roles_forget_is_f, "\"forget\" is the gate f alone"),
+        "use without tanh": (roles_use_without_tanh, "\"use\" has no tanh"),
+        "returns a tuple": (roles_tuple, "should return a dict"),
+        "capitalised keys": (roles_capitalised, "the dict should have exactly the keys"),
+        "learn and forget swapped": (roles_swapped, "\"learn\" and \"forget\" are swapped"),
+        "missing remember": (roles_missing_remember, "the dict should have exactly the keys"),
+        "remember is c_prev": (roles_remember_is_c_prev, "\"remember\" is the old cell state c_prev"),
     },
     "gru_step_forward": {
-        "reset applied before the matmul": gru_reset_before,
-        "z and 1 - z swapped": gru_z_swapped,
-        "bias rows swapped": gru_bias_rows_swapped,
-        "blocks in the order r, z, h": gru_order_rzh,
-        "no reset gate": gru_no_reset,
-        "recurrent candidate bias outside the reset": gru_recurrent_bias_outside_reset,
+        "reset applied before the matmul": (gru_reset_before, "the reset gate multiplies h_prev before the matmul"),
+        "z and 1 - z swapped": (gru_z_swapped, "z and 1 - z are swapped"),
+        "bias rows swapped": (gru_bias_rows_swapped, "the two bias rows are swapped"),
+        "blocks in the order r, z, h": (gru_order_rzh, "the z and r blocks are swapped"),
+        "no reset gate": (gru_no_reset, "the reset gate is left out"),
+        "recurrent candidate bias outside the reset": (
+            gru_recurrent_bias_outside_reset, "the recurrent bias of the candidate is added outside r *"),
     },
     "gru_forward": {
-        "hidden state not carried": gru_forward_h_not_carried,
-        "reset applied before the matmul": gru_forward_reset_before,
-        "z and 1 - z swapped": gru_forward_z_swapped,
-        "bias rows swapped": gru_forward_bias_rows_swapped,
-        "time-major output": gru_forward_time_major,
-        "returns the last state only": gru_forward_last_only,
+        "hidden state not carried": (
+            gru_forward_h_not_carried, "the hidden state is not carried from one step to the next"),
+        "reset applied before the matmul": (
+            gru_forward_reset_before, "the reset gate multiplies h_prev before the matmul instead of after it"),
+        "z and 1 - z swapped": (gru_forward_z_swapped, "z and 1 - z are swapped"),
+        "bias rows swapped": (gru_forward_bias_rows_swapped, "the two bias rows are swapped"),
+        "time-major output": (gru_forward_time_major, "time-major"),
+        "returns the last state only": (gru_forward_last_only, "h has shape (1, 2); expected (1, 1, 2)"),
     },
     "peephole_lstm_step_forward": {
-        "o looks at c_prev": peephole_o_sees_c_prev,
-        "i and f peephole rows swapped": peephole_i_f_rows_swapped,
-        "no peepholes": peephole_none,
-        "rows read in the order o, f, i": peephole_rows_reversed,
+        "o looks at c_prev": (peephole_o_sees_c_prev, "the output gate looks at c_prev"),
+        "i and f peephole rows swapped": (peephole_i_f_rows_swapped, "the peephole rows of i and f are swapped"),
+        "no peepholes": (peephole_none, "the peepholes P are left out"),
+        "rows read in the order o, f, i": (peephole_rows_reversed, "read in the order o, f, i"),
         "peepholes look at h_prev": peephole_looks_at_h,
         "the i row used for every gate": peephole_i_row_everywhere,
     },
@@ -576,3 +582,186 @@ CORRECT = {
         "diagonal matrices": peephole_diag_matrices,
     },
 }
+
+
+# ---------------------------------------------------------------- new families: scalars, output order, bias rows
+
+
+def sigmoid_masks_no_asarray(z):
+    out = np.empty(np.shape(z), dtype=np.float64)
+    pos = z >= 0
+    out[pos] = 1 / (1 + np.exp(-z[pos]))  # a Python float cannot be indexed
+    e = np.exp(z[~pos])
+    out[~pos] = e / (1 + e)
+    return out
+
+
+def sigmoid_masks_asarray(z):
+    return sigmoid_masks(np.asarray(z))
+
+
+def sigmoid_flat_loop(z):
+    z = np.asarray(z, dtype=np.float64)
+    flat = z.reshape(-1)  # a copy for a non-contiguous z: only read here
+    out = np.array([1 / (1 + np.exp(-v)) if v >= 0 else np.exp(v) / (1 + np.exp(v)) for v in flat.tolist()])
+    return out.reshape(z.shape)
+
+
+def sigmoid_atleast_1d(z):
+    z = np.atleast_1d(np.asarray(z, dtype=np.float64))  # a 0-d input comes back with shape (1,)
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def sigmoid_tensorflow(z):
+    import tensorflow as tf
+
+    return tf.math.sigmoid(tf.constant(np.asarray(z, dtype=np.float64))).numpy()
+
+
+def sigmoid_writes_through_ravel(z):
+    flat = z.ravel()  # a view when z is contiguous
+    np.negative(np.abs(flat), out=flat)  # overwrites the caller's z with -|z|
+    e = np.exp(flat.reshape(np.shape(z)))
+    return np.where(np.asarray(z) >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def step_returns_c_h(x_t, h_prev, c_prev, W, U, b):
+    h, c = step_split_weights(x_t, h_prev, c_prev, W, U, b)
+    return c, h
+
+
+def step_both_transposed(x_t, h_prev, c_prev, W, U, b):
+    H = U.shape[0]
+    a = x_t @ W.T.T + h_prev @ U.T.T + b  # harmless double transposes
+    i, f, g, o = (a[:, k * H:(k + 1) * H] for k in range(4))
+    c = sig(f) * c_prev + sig(i) * np.tanh(g)
+    return (sig(o) * np.tanh(c)).astype(np.float64), c.astype(np.float64)
+
+
+def forward_returns_c_h(x, h0, c0, W, U, b):
+    h, c = forward_with_step(x, h0, c0, W, U, b)
+    return c, h
+
+
+def forward_wraps_at_t0(x, h0, c0, W, U, b):
+    N, T, _ = x.shape
+    h, c = np.zeros((N, T, h0.shape[1])), np.zeros((N, T, h0.shape[1]))
+    for t in range(T):
+        h[:, t], c[:, t] = step_fused_concat(x[:, t], h[:, t - 1], c[:, t - 1], W, U, b)  # t = 0 reads zeros
+    return h, c
+
+
+def forward_time_major_views(x, h0, c0, W, U, b):
+    hs, cs, h, c = [], [], np.asarray(h0, np.float64), np.asarray(c0, np.float64)
+    for x_t in np.swapaxes(x, 0, 1):  # (N, D) views, one per step
+        h, c = step_split_weights(x_t, h, c, W, U, b)
+        hs.append(h)
+        cs.append(c)
+    return np.stack(hs, axis=1), np.stack(cs, axis=1)
+
+
+def gru_one_bias_row(x_t, h_prev, W, U, b):
+    return gru_step(x_t, h_prev, W, U, np.asarray(b)[[0, 0]])
+
+
+def gru_recurrent_row_for_both(x_t, h_prev, W, U, b):
+    return gru_step(x_t, h_prev, W, U, np.asarray(b)[[1, 1]])
+
+
+def gru_mutates_h_prev(x_t, h_prev, W, U, b):
+    out = gru_step_slices(x_t, h_prev, W, U, b)
+    h_prev[...] = out  # updates the state in place, for the caller
+    return h_prev.copy()
+
+
+def gru_split_bias_rows(x_t, h_prev, W, U, b):
+    b_in, b_rec = np.asarray(b, np.float64)  # unpacks the two rows
+    H = np.shape(h_prev)[1]
+    xz, xr, xh = np.split(np.asarray(x_t, np.float64) @ W + b_in, 3, axis=1)
+    hz, hr, hh = np.split(np.asarray(h_prev, np.float64) @ U + b_rec, 3, axis=1)
+    z, r = sig(xz + hz), sig(xr + hr)
+    assert z.shape[1] == H
+    return z * h_prev + (1 - z) * np.tanh(xh + r * hh)
+
+
+def gru_forward_one_bias_row(x, h0, W, U, b):
+    h, out = h0, []
+    for t in range(x.shape[1]):
+        h = gru_one_bias_row(x[:, t], h, W, U, b)
+        out.append(h)
+    return np.stack(out, axis=1)
+
+
+def gru_forward_wraps_at_t0(x, h0, W, U, b):
+    N, T, _ = x.shape
+    h = np.zeros((N, T, h0.shape[1]))
+    for t in range(T):
+        h[:, t] = gru_step_slices(x[:, t], h[:, t - 1], W, U, b)
+    return h
+
+
+def gru_forward_split_rows(x, h0, W, U, b):
+    h, out = np.asarray(h0, np.float64), []
+    for x_t in np.moveaxis(np.asarray(x), 1, 0):
+        h = gru_split_bias_rows(x_t, h, W, U, b)
+        out.append(h)
+    return np.stack(out, axis=1)
+
+
+def peephole_returns_c_h(x_t, h_prev, c_prev, W, U, b, P):
+    h, c = peephole_split(x_t, h_prev, c_prev, W, U, b, P)
+    return c, h
+
+
+def peephole_mutates_c_prev(x_t, h_prev, c_prev, W, U, b, P):
+    h, c = peephole_split(x_t, h_prev, c_prev, W, U, b, P)
+    c_prev[...] = c
+    return h, c
+
+
+def peephole_unpacked_rows(x_t, h_prev, c_prev, W, U, b, P):
+    H = np.shape(h_prev)[1]
+    a = np.asarray(x_t, np.float64) @ W + np.asarray(h_prev, np.float64) @ U + b  # (N, 4H)
+    a_i, a_f, a_g, a_o = np.split(a, 4, axis=1)
+    p_i, p_f, p_o = np.asarray(P, np.float64).reshape(3, H)
+    c = sig(a_f + p_f * c_prev) * c_prev + sig(a_i + p_i * c_prev) * np.tanh(a_g)
+    return sig(a_o + p_o * c) * np.tanh(c), c
+
+
+WRONG["sigmoid"].update({
+    "boolean masks, no np.asarray": (sigmoid_masks_no_asarray, "a Python number"),
+    "np.atleast_1d: a 0-d input comes back as shape (1,)": (sigmoid_atleast_1d, "has shape (1,)"),
+    "writes -|z| into z through ravel": (sigmoid_writes_through_ravel, "changed its input z in place"),
+})
+WRONG["lstm_step_forward"].update({
+    "returns (c_next, h_next)": (step_returns_c_h, "return (h_next, c_next), not (c_next, h_next)"),
+})
+WRONG["lstm_forward"].update({
+    "returns (c, h)": (forward_returns_c_h, "returned in the wrong order"),
+    "h[:, t - 1] and c[:, t - 1] wrap at t = 0": (forward_wraps_at_t0, "h[:, t - 1] at t = 0"),
+})
+WRONG["gru_step_forward"].update({
+    "input bias row used for both": (gru_one_bias_row, "one bias row, b[0], is used for both"),
+    "recurrent bias row used for both": (gru_recurrent_row_for_both, "one bias row, b[1], is used for both"),
+    "updates h_prev in place": (gru_mutates_h_prev, "changed its input h_prev in place"),
+})
+WRONG["gru_forward"].update({
+    "input bias row used for both": (gru_forward_one_bias_row, "one bias row, b[0], is used for both"),
+    "h[:, t - 1] wraps at t = 0": (gru_forward_wraps_at_t0, "h[:, t - 1] at t = 0"),
+})
+WRONG["peephole_lstm_step_forward"].update({
+    "returns (c_next, h_next)": (peephole_returns_c_h, "return (h_next, c_next), not (c_next, h_next)"),
+    "updates c_prev in place": (peephole_mutates_c_prev, "changed its input c_prev in place"),
+})
+del CORRECT["sigmoid"]["boolean masks"]
+CORRECT["sigmoid"].update({
+    "boolean masks after np.asarray": sigmoid_masks_asarray,
+    "loop over a flat copy": sigmoid_flat_loop,
+    "tf.math.sigmoid": sigmoid_tensorflow,
+})
+CORRECT["lstm_step_forward"]["double transposes"] = step_both_transposed
+CORRECT["lstm_forward"]["loop over time-major views"] = forward_time_major_views
+CORRECT["gru_step_forward"]["two bias rows unpacked"] = gru_split_bias_rows
+CORRECT["gru_forward"]["moveaxis loop, bias rows unpacked"] = gru_forward_split_rows
+CORRECT["peephole_lstm_step_forward"]["np.split and unpacked P rows"] = peephole_unpacked_rows

@@ -331,62 +331,70 @@ def fit_float32_sorted(train_losses, val_losses):
 
 WRONG = {
     "simple_rnn_params": {
-        "no bias": rnn_no_bias,
-        "recurrent weights H x D": rnn_recurrent_h_by_d,
-        "no recurrent weights": rnn_no_recurrent,
-        "two bias vectors": rnn_two_biases,
-        "float result": rnn_float,
+        "no bias": (rnn_no_bias, "the bias is left out"),
+        "recurrent weights H x D": (
+            rnn_recurrent_h_by_d, "the recurrent weights are counted as units x input_dim instead of unit"),
+        "no recurrent weights": (rnn_no_recurrent, "the recurrent weights Wh are left out"),
+        "two bias vectors": (rnn_two_biases, "two bias vectors are counted"),
+        "float result": (rnn_float, "use integer arithmetic"),
     },
     "lstm_params": {
-        "three blocks": lstm_three_blocks,
-        "one block": lstm_one_block,
-        "no bias": lstm_no_bias,
-        "bias counted once for the layer": lstm_bias_once,
-        "recurrent weights H x D": lstm_recurrent_h_by_d,
-        "two biases per block": lstm_pytorch_biases,
-        "float result": lstm_float,
+        "three blocks": (lstm_three_blocks, "only three blocks are counted"),
+        "one block": (lstm_one_block, "only one block is counted"),
+        "no bias": (lstm_no_bias, "the biases are left out"),
+        "bias counted once for the layer": (
+            lstm_bias_once, "the bias is counted once for the whole layer instead of once per block"),
+        "recurrent weights H x D": (
+            lstm_recurrent_h_by_d, "the recurrent weights are counted as units x input_dim instead of unit"),
+        "two biases per block": (lstm_pytorch_biases, "two bias vectors per block are counted"),
+        "float result": (lstm_float, "use integer arithmetic"),
     },
     "gru_params": {
-        "reset_after ignored, one bias row": gru_one_bias_row,
-        "reset_after ignored, two bias rows": gru_two_bias_rows,
-        "reset_after defaults to False": gru_default_false,
-        "four blocks": gru_four_blocks,
-        "recurrent weights H x D": gru_recurrent_h_by_d,
-        "float result": gru_float,
+        "reset_after ignored, one bias row": (
+            gru_one_bias_row, "reset_after is ignored and one bias row is always counted"),
+        "reset_after ignored, two bias rows": (
+            gru_two_bias_rows, "reset_after is ignored and two bias rows are always counted"),
+        "reset_after defaults to False": (gru_default_false, "reset_after defaults to False"),
+        "four blocks": (gru_four_blocks, "four blocks are counted"),
+        "recurrent weights H x D": (
+            gru_recurrent_h_by_d, "the recurrent weights are counted as units x input_dim instead of unit"),
+        "float result": (gru_float, "use integer arithmetic"),
     },
     "embedding_params": {
-        "extra bias": embedding_with_bias,
-        "extra row": embedding_extra_row,
-        "sum instead of product": embedding_sum,
-        "bias per token": embedding_bias_per_token,
-        "float result": embedding_float,
+        "extra bias": (embedding_with_bias, "a bias vector of output_dim numbers"),
+        "extra row": (embedding_extra_row, "a bias vector of output_dim numbers"),
+        "sum instead of product": (embedding_sum, "the two sizes are added instead of multiplied"),
+        "bias per token": (embedding_bias_per_token, "a bias per token is added"),
+        "float result": (embedding_float, "use integer arithmetic"),
     },
     "dense_params": {
-        "bias never counted": dense_never_bias,
-        "bias always counted": dense_always_bias,
-        "use_bias defaults to False": dense_default_false,
-        "bias of input size": dense_bias_of_input_size,
-        "extra input and extra unit": dense_extra_unit,
-        "float result": dense_float,
+        "bias never counted": (dense_never_bias, "the bias is never counted"),
+        "bias always counted": (dense_always_bias, "the bias is counted even with use_bias=False"),
+        "use_bias defaults to False": (dense_default_false, "use_bias defaults to False"),
+        "bias of input size": (dense_bias_of_input_size, "the bias is given input_dim numbers instead of units"),
+        "extra input and extra unit": (dense_extra_unit, "the bias is counted as one extra input and one extra unit"),
+        "float result": (dense_float, "use integer arithmetic"),
     },
     "bidirectional_params": {
-        "not doubled": bi_not_doubled,
-        "quadrupled": bi_quadrupled,
-        "squared": bi_squared,
-        "merge bias": bi_merge_bias,
-        "float result": bi_float,
-        "formatted string": bi_string,
+        "not doubled": (bi_not_doubled, "the count is not doubled"),
+        "quadrupled": (bi_quadrupled, "the count is multiplied by 4 instead of 2"),
+        "squared": (bi_squared, "the count is squared instead of doubled"),
+        "merge bias": (bi_merge_bias, "one extra parameter is added for merging the two directions"),
+        "float result": (bi_float, "use integer arithmetic"),
+        "formatted string": (bi_string, "should be an int"),
     },
     "diagnose_fit": {
-        "gap only": fit_gap_only,
-        "rise only": fit_rise_only,
+        "gap only": (fit_gap_only, "a validation loss rising from its minimum is not treated as overfittin"),
+        "rise only": (fit_rise_only, "a final validation loss far above the training loss is not treated as"),
         "absolute gap": fit_absolute_gap,
-        "any rise": fit_any_rise,
+        "any rise": (fit_any_rise, "any rise of the validation loss"),
         "underfitting tested first": fit_underfitting_first,
-        "underfitting judged on training loss": fit_underfitting_on_train,
-        "about equal means underfitting": fit_equal_means_underfitting,
+        "underfitting judged on training loss": (
+            fit_underfitting_on_train, "underfitting is judged on the training curve"),
+        "about equal means underfitting": (
+            fit_equal_means_underfitting, "validation about equal to training is called underfitting whatever the"),
         "arguments swapped": fit_swapped,
-        "labels with underscores": fit_snake_case,
+        "labels with underscores": (fit_snake_case, "is not one of"),
     },
 }
 
@@ -423,3 +431,59 @@ CORRECT = {
         "float32 and sorting": fit_float32_sorted,
     },
 }
+
+
+# ---------------------------------------------------------------- new families: numpy ints, big counts, views
+
+
+def embedding_int32(input_dim, output_dim):
+    return int(np.multiply(input_dim, output_dim, dtype=np.int32))  # wraps above 2**31 - 1
+
+
+def embedding_prod_of_shape(input_dim, output_dim):
+    return int(np.prod(np.array([input_dim, output_dim], dtype=np.int64)))
+
+
+def lstm_numpy_ints_out(input_dim, units):
+    D, H = np.int64(input_dim), np.int64(units)
+    return 4 * (D * H + H * H + H)  # a numpy integer
+
+
+def lstm_float_division(input_dim, units):
+    return 4 * (input_dim * units + units * units + units) / 1  # a float
+
+
+def rnn_via_shapes_list(input_dim, units):
+    shapes = [(input_dim, units), (units, units), (units,)]
+    return sum(int(np.prod(s)) for s in shapes)
+
+
+def fit_sorts_val_in_place(train_losses, val_losses):
+    v, t, v0 = val_losses[-1], train_losses[-1], val_losses[0]
+    val_losses.sort()  # to find the minimum: sorts the caller's list or array
+    if v > 1.2 * t or v > 1.1 * val_losses[0]:
+        return "overfitting"
+    return "underfitting" if v > 0.5 * v0 else "good fit"
+
+
+def fit_python_min(train_losses, val_losses):
+    v, t = float(val_losses[-1]), float(train_losses[-1])
+    if v > 1.2 * t or v > 1.1 * min(float(x) for x in val_losses):
+        return "overfitting"
+    return "underfitting" if v > 0.5 * float(val_losses[0]) else "good fit"
+
+
+def fit_sorted_copy(train_losses, val_losses):
+    best = sorted(np.asarray(val_losses, dtype=np.float64).tolist())[0]
+    v, t = float(np.asarray(val_losses)[-1]), float(np.asarray(train_losses)[-1])
+    verdict = "overfitting" if v > 1.2 * t or v > 1.1 * best else None
+    return verdict or ("underfitting" if v > 0.5 * float(np.asarray(val_losses)[0]) else "good fit")
+
+
+WRONG["embedding_params"]["np.int32 arithmetic"] = (embedding_int32, "32-bit integers")
+WRONG["lstm_params"]["divides by 1 (a float)"] = (lstm_float_division, "use integer arithmetic")
+WRONG["diagnose_fit"]["sorts val_losses in place"] = (fit_sorts_val_in_place, "changed its input val_losses in place")
+CORRECT["embedding_params"]["np.prod in int64"] = embedding_prod_of_shape
+CORRECT["lstm_params"]["numpy integers"] = lstm_numpy_ints_out
+CORRECT["simple_rnn_params"]["product of each weight shape"] = rnn_via_shapes_list
+CORRECT["diagnose_fit"].update({"Python min over floats": fit_python_min, "sorted copy": fit_sorted_copy})

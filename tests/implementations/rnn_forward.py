@@ -316,59 +316,63 @@ def shape_drops_time(batch_size, seq_len, n_features, units, return_sequences):
 
 WRONG = {
     "rnn_step_forward": {
-        "Wh transposed": step_transposed_wh,
-        "no bias": step_no_bias,
-        "no tanh": step_no_tanh,
-        "sigmoid instead of tanh": step_sigmoid,
-        "mutates h_prev": step_in_place,
-        "casts to float32": step_float32,
+        "Wh transposed": (step_transposed_wh, "Wh is used transposed"),
+        "no bias": (step_no_bias, "the bias b is left out"),
+        "no tanh": (step_no_tanh, "tanh is left out"),
+        "sigmoid instead of tanh": (step_sigmoid, "a sigmoid is used instead of tanh"),
+        "mutates h_prev": (step_in_place, "changed its input h_prev in place"),
+        "casts to float32": (step_float32, "work in float64"),
     },
     "rnn_forward": {
-        "returns only the last state": forward_last_state_only,
-        "h0 stored as the first state": forward_h0_first,
-        "state not carried (h0 every step)": forward_state_not_carried,
-        "time axis confused with batch axis": forward_time_batch_confused,
-        "time-major output (T, N, H)": forward_time_major_output,
-        "Wh transposed": forward_transposed_wh,
-        "starts from zeros instead of h0": forward_zeros_start,
-        "mutates h0": forward_mutates_h0,
+        "returns only the last state": (forward_last_state_only, "only the last hidden state is returned"),
+        "h0 stored as the first state": (forward_h0_first, "h0 is stored as the first state"),
+        "state not carried (h0 every step)": (
+            forward_state_not_carried, "h0 is used at every step instead of the previous state"),
+        "time axis confused with batch axis": (forward_time_batch_confused, "which axis is time"),
+        "time-major output (T, N, H)": (forward_time_major_output, "the states are stacked time-major,"),
+        "Wh transposed": (forward_transposed_wh, "Wh is used transposed"),
+        "starts from zeros instead of h0": (forward_zeros_start, "the loop starts from zeros instead of h0"),
+        "mutates h0": (forward_mutates_h0, "changed its input h0 in place"),
     },
     "small_array_experiment": {
-        "forward pass without bias": lambda: small(b=np.zeros(4))[:, -1],
-        "Wh transposed": lambda: small(Wh=WH_SMALL.T)[:, -1],
-        "first instead of last state": lambda: small()[:, 0],
-        "shape (4,) instead of (1, 4)": lambda: small()[0, -1],
-        "a list instead of an array": lambda: small()[:, -1].tolist(),
-        "h0 counted as a state": lambda: small(forward_h0_first)[:, -1],
-        "state not carried": lambda: small(forward_state_not_carried)[:, -1],
+        "forward pass without bias": (lambda: small(b=np.zeros(4))[:, -1], "the bias b is left out"),
+        "Wh transposed": (lambda: small(Wh=WH_SMALL.T)[:, -1], "Wh is used transposed"),
+        "first instead of last state": (lambda: small()[:, 0], "the first state is taken instead of the last"),
+        "shape (4,) instead of (1, 4)": (lambda: small()[0, -1], "the batch axis is dropped: keep shape"),
+        "a list instead of an array": (lambda: small()[:, -1].tolist(), "should be a numpy array"),
+        "h0 counted as a state": (lambda: small(forward_h0_first)[:, -1], "the state before the last one is taken"),
+        "state not carried": (
+            lambda: small(forward_state_not_carried)[:, -1], "h0 is used at every step instead of the previous state"),
     },
     "softmax": {
-        "no max subtraction (overflow)": softmax_naive,
-        "global max over the whole array": softmax_global_max,
-        "softmax over axis 0": softmax_axis0,
-        "exp without normalising": softmax_not_normalised,
-        "max subtracted without keepdims": softmax_no_keepdims,
-        "mutates z": softmax_mutates,
-        "axis=1 hard-coded": softmax_axis1,
+        "no max subtraction (overflow)": (softmax_naive, "subtract the maximum"),
+        "global max over the whole array": (softmax_global_max, "subtract the maximum"),
+        "softmax over axis 0": (softmax_axis0, "the softmax is taken over axis 0 instead of the last axis"),
+        "exp without normalising": (softmax_not_normalised, "the exponentials are not normalised"),
+        "max subtracted without keepdims": (
+            softmax_no_keepdims, "Hint: two arrays whose shapes do not fit together were combined element-wise"),
+        "mutates z": (softmax_mutates, "changed its input z in place"),
+        "axis=1 hard-coded": (
+            softmax_axis1, "Hint: softmax works on the last axis, whatever the number of axes: the input may be 1-"),
     },
     "rnn_classifier_forward": {
-        "first state instead of last": classifier_first_state,
-        "mean of the states": classifier_mean_state,
-        "logits, no softmax": classifier_logits,
-        "no output bias": classifier_no_by,
-        "softmax over the batch axis": classifier_softmax_batch_axis,
-        "unstable softmax": classifier_unstable_softmax,
-        "probabilities at every step": classifier_every_step,
-        "h0 instead of the last state": classifier_h0,
+        "first state instead of last": (classifier_first_state, "the first hidden state is used instead of the last"),
+        "mean of the states": (classifier_mean_state, "the mean of the hidden states is used"),
+        "logits, no softmax": (classifier_logits, "the logits are returned without the softmax"),
+        "no output bias": (classifier_no_by, "the bias by is left out"),
+        "softmax over the batch axis": (classifier_softmax_batch_axis, "the softmax is taken over the batch axis"),
+        "unstable softmax": (classifier_unstable_softmax, "subtract the maximum"),
+        "probabilities at every step": (classifier_every_step, "a probability vector is returned for every time step"),
+        "h0 instead of the last state": (classifier_h0, "h0 is used instead of the last hidden state"),
     },
     "rnn_output_shape": {
-        "a list": shape_list,
-        "return_sequences inverted": shape_inverted,
-        "n_features instead of units": shape_features,
-        "no batch dimension": shape_no_batch,
-        "None replaced by -1": shape_none_as_minus_one,
-        "always the sequence shape": shape_always_sequences,
-        "numpy integers": shape_numpy_ints,
+        "a list": (shape_list, "a list is returned"),
+        "return_sequences inverted": (shape_inverted, "return_sequences is read the wrong way round"),
+        "n_features instead of units": (shape_features, "n_features is used where units belongs"),
+        "no batch dimension": (shape_no_batch, "the batch dimension is left out"),
+        "None replaced by -1": (shape_none_as_minus_one, "expected None"),
+        "always the sequence shape": (shape_always_sequences, "return_sequences is ignored"),
+        "numpy integers": (shape_numpy_ints, "shape entries are plain Python ints"),
     },
 }
 
@@ -402,3 +406,215 @@ CORRECT = {
         "drops the time axis": shape_drops_time,
     },
 }
+
+
+# ---------------------------------------------------------------- new families: views, mixed rows, edges
+
+
+def step_both_transposed(x_t, h_prev, Wx, Wh, b):
+    return np.tanh(x_t @ Wx.T + h_prev @ Wh.T + b)
+
+
+def step_swapped_weights(x_t, h_prev, Wx, Wh, b):
+    return np.tanh(x_t @ Wh + h_prev @ Wx + b)
+
+
+def step_writes_through_reshape(x_t, h_prev, Wx, Wh, b):
+    out = h_prev.reshape(h_prev.shape)  # believed to be a copy; it is a view of h_prev
+    out[...] = np.tanh(x_t @ Wx + h_prev @ Wh + b)
+    return out
+
+
+def step_out_argument(x_t, h_prev, Wx, Wh, b):
+    return np.tanh(x_t @ Wx + h_prev @ Wh + b, out=h_prev) * 1.0
+
+
+def step_returns_list(x_t, h_prev, Wx, Wh, b):
+    return np.tanh(x_t @ Wx + h_prev @ Wh + b).tolist()
+
+
+def step_concatenated(x_t, h_prev, Wx, Wh, b):
+    xh = np.hstack([x_t, h_prev]).astype(np.float64)  # (N, D + H)
+    return np.tanh(xh @ np.vstack([Wx, Wh]) + b)
+
+
+def step_transposed_algebra(x_t, h_prev, Wx, Wh, b):
+    return np.tanh((Wx.T @ x_t.T + Wh.T @ h_prev.T).T.astype(np.float64) + b)
+
+
+def forward_wraps_at_t0(x, h0, Wx, Wh, b):
+    N, T, _ = x.shape
+    h = np.zeros((N, T, Wh.shape[0]))
+    for t in range(T):
+        h[:, t] = np.tanh(x[:, t] @ Wx + h[:, t - 1] @ Wh + b)  # t = 0 reads h[:, -1], still zero
+    return h
+
+
+def forward_both_transposed(x, h0, Wx, Wh, b):
+    states, h_t = [], h0
+    for t in range(x.shape[1]):
+        h_t = np.tanh(x[:, t] @ Wx.T + h_t @ Wh.T + b)
+        states.append(h_t)
+    return np.stack(states, axis=1)
+
+
+def forward_first_input_only(x, h0, Wx, Wh, b):
+    states, h_t = [], h0
+    for _ in range(x.shape[1]):
+        h_t = np.tanh(x[:, 0] @ Wx + h_t @ Wh + b)
+        states.append(h_t)
+    return np.stack(states, axis=1)
+
+
+def forward_returns_list(x, h0, Wx, Wh, b):
+    states, h_t = [], h0
+    for t in range(x.shape[1]):
+        h_t = np.tanh(x[:, t] @ Wx + h_t @ Wh + b)
+        states.append(h_t)
+    return states
+
+
+def forward_time_major_loop(x, h0, Wx, Wh, b):
+    xs = np.transpose(x, (1, 0, 2))  # (T, N, D), a view
+    h_t, out = np.array(h0, dtype=np.float64), []
+    for x_t in xs:
+        h_t = np.tanh(np.dot(x_t, Wx) + np.dot(h_t, Wh) + b)
+        out.append(h_t)
+    return np.moveaxis(np.array(out), 0, 1).copy()
+
+
+def forward_recursive(x, h0, Wx, Wh, b):
+    if x.shape[1] == 0:
+        return np.zeros((x.shape[0], 0, h0.shape[1]))
+    h1 = np.tanh(x[:, 0] @ Wx + h0 @ Wh + b).astype(np.float64)
+    return np.concatenate([h1[:, None], forward_recursive(x[:, 1:], h1, Wx, Wh, b)], axis=1)
+
+
+def softmax_min_shift(z):
+    e = np.exp(z - z.min(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def softmax_mean_shift(z):
+    e = np.exp(z - z.mean(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def softmax_inf_to_zero(z):
+    z = np.where(np.isinf(z), 0.0, z)
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def softmax_ravel_in_place(z):
+    flat = z.reshape(-1, z.shape[-1])  # a view of z when z is contiguous
+    flat -= flat.max(axis=1, keepdims=True)
+    e = np.exp(flat)
+    return (e / e.sum(axis=1, keepdims=True)).reshape(z.shape)
+
+
+def softmax_hard_coded_2d(z):
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def softmax_tensorflow(z):
+    import tensorflow as tf
+
+    return tf.nn.softmax(tf.constant(np.asarray(z, dtype=np.float64)), axis=-1).numpy()
+
+
+def softmax_moveaxis_loop(z):
+    z = np.asarray(z, dtype=np.float64)
+    flat = z.reshape(-1, z.shape[-1])  # a copy for a view, a view for a fresh array: only read here
+    out = np.stack([np.exp(r - r.max()) / np.exp(r - r.max()).sum() for r in flat])
+    return out.reshape(z.shape)
+
+
+def classifier_min_shift(x, h0, Wx, Wh, b, Wy, by):
+    return softmax_min_shift(_last_state(x, h0, Wx, Wh, b) @ Wy + by)
+
+
+def classifier_mean_shift(x, h0, Wx, Wh, b, Wy, by):
+    return softmax_mean_shift(_last_state(x, h0, Wx, Wh, b) @ Wy + by)
+
+
+def classifier_global_max(x, h0, Wx, Wh, b, Wy, by):
+    return softmax_global_max(_last_state(x, h0, Wx, Wh, b) @ Wy + by)
+
+
+def classifier_wy_transposed(x, h0, Wx, Wh, b, Wy, by):
+    return softmax_logsumexp(_last_state(x, h0, Wx, Wh, b) @ Wy.T + by)
+
+
+def classifier_returns_tuple(x, h0, Wx, Wh, b, Wy, by):
+    h = forward_per_sample(x, h0, Wx, Wh, b)
+    return softmax_logsumexp(h[:, -1] @ Wy + by), h
+
+
+def classifier_time_major(x, h0, Wx, Wh, b, Wy, by):
+    return softmax_tensorflow(forward_time_major_loop(x, h0, Wx, Wh, b)[:, -1] @ Wy + by)
+
+
+def shape_time_major(batch_size, seq_len, n_features, units, return_sequences):
+    return (seq_len, batch_size, units) if return_sequences else (batch_size, units)
+
+
+def shape_none_as_zero(batch_size, seq_len, n_features, units, return_sequences):
+    dims = (batch_size or 0, seq_len or 0, units)
+    return dims if return_sequences else (dims[0], units)
+
+
+def shape_dict_lookup(batch_size, seq_len, n_features, units, return_sequences):
+    return {True: (batch_size, seq_len, units), False: (batch_size, units)}[bool(return_sequences)]
+
+
+WRONG["rnn_step_forward"].update({
+    "Wx and Wh both transposed": (step_both_transposed, "used transposed"),
+    "Wx and Wh swapped": (step_swapped_weights, "used transposed"),
+    "writes the result through h_prev.reshape": (step_writes_through_reshape, "changed its input h_prev in place"),
+    "np.tanh(..., out=h_prev)": (step_out_argument, "changed its input h_prev in place"),
+    "returns a list": (step_returns_list, "should be a numpy array"),
+})
+WRONG["rnn_forward"].update({
+    "h[:, t - 1] wraps to the last state at t = 0": (forward_wraps_at_t0, "h[:, t - 1]"),
+    "Wx and Wh both transposed": (forward_both_transposed, "used transposed"),
+    "reads x[:, 0] at every step": (forward_first_input_only, "every step reads the first input"),
+    "returns a list of states": (forward_returns_list, "should be a numpy array"),
+})
+WRONG["softmax"].update({
+    "shifted by the row minimum": (softmax_min_shift, "subtract the maximum of each row"),
+    "shifted by the row mean": (softmax_mean_shift, "subtract the maximum of each row"),
+    "-inf replaced by 0": (softmax_inf_to_zero, "-inf is replaced by 0"),
+    "shifts z in place through reshape": (softmax_ravel_in_place, "changed its input z in place"),
+    "axis=1 for every input": (softmax_hard_coded_2d, "use axis=-1"),
+})
+WRONG["rnn_classifier_forward"].update({
+    "softmax shifted by the row minimum": (classifier_min_shift, "subtract the maximum of each row"),
+    "softmax shifted by the row mean": (classifier_mean_shift, "subtract the maximum of each row"),
+    "softmax shifted by the batch maximum": (classifier_global_max, "subtract the maximum of each row"),
+    "Wy transposed": (classifier_wy_transposed, "used transposed"),
+    "returns (probs, h)": (classifier_returns_tuple, "should be a numpy array"),
+})
+WRONG["rnn_output_shape"].update({
+    "time-major sequence shape": (shape_time_major, "time-major"),
+    "None replaced by 0": (shape_none_as_zero, "expected None"),
+})
+CORRECT["rnn_step_forward"].update({
+    "one matmul on [x_t, h_prev]": step_concatenated,
+    "transposed algebra": step_transposed_algebra,
+})
+CORRECT["rnn_forward"].update({
+    "time-major loop over a transposed view": forward_time_major_loop,
+    "recursion over time": forward_recursive,
+})
+CORRECT["softmax"].update({
+    "tf.nn.softmax": softmax_tensorflow,
+    "rows through a reshape, read only": softmax_moveaxis_loop,
+})
+CORRECT["rnn_classifier_forward"].update({
+    "time-major loop and tf.nn.softmax": classifier_time_major,
+})
+CORRECT["rnn_output_shape"].update({
+    "dict lookup": shape_dict_lookup,
+})
