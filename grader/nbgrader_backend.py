@@ -58,7 +58,7 @@ def nbgrader_config(root: Path, source: Path = SOLUTIONS, release: Path | None =
     from nbgrader.converters import Autograde
     from nbgrader.preprocessors import Execute, SaveAutoGrades
 
-    from .nbgrader_ext import ShowVerdicts, StderrIsNotFailure
+    from .nbgrader_ext import ShowVerdicts, StderrIsNotFailure, sanitize_steps
     from .sandbox.kernel import SandboxedExecute
 
     c = Config()
@@ -73,6 +73,7 @@ def nbgrader_config(root: Path, source: Path = SOLUTIONS, release: Path | None =
     steps[steps.index(Execute)] = SandboxedExecute
     steps.insert(steps.index(SaveAutoGrades), StderrIsNotFailure)
     c.Autograde.autograde_preprocessors = steps
+    c.Autograde.sanitize_preprocessors = sanitize_steps()  # grade cells' visible checks run apart
     c.SandboxedExecute.timeout = cell_timeout  # nbgrader's Execute always allows errors: it goes on after one
     c.SandboxedExecute.interrupt_on_timeout = True
     # After a cell's reply, its queued output may take a while to drain (a notebook that floods its
