@@ -58,8 +58,9 @@ def nbgrader_config(root: Path, source: Path = SOLUTIONS, release: Path | None =
     from nbgrader.converters import Autograde
     from nbgrader.preprocessors import Execute, SaveAutoGrades
 
-    from .nbgrader_ext import ShowVerdicts, StderrIsNotFailure, sanitize_steps
+    from .nbgrader_ext import ShowVerdicts, StderrIsNotFailure
     from .sandbox.kernel import SandboxedExecute
+    from .visible_split import sanitize_steps
 
     c = Config()
     c.CourseDirectory.course_id = "rnn-course"
