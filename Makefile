@@ -60,7 +60,8 @@ lint: env
 
 # JupyterLab on notebooks/ as a student sees it (student/jupyter: Validate, no instructor tools).
 lab: env
-	JUPYTER_CONFIG_PATH="$(CURDIR)/student/jupyter" PATH="$(BIN):$$PATH" $(BIN)/jupyter lab --ServerApp.root_dir=notebooks
+	JUPYTER_CONFIG_PATH="$(CURDIR)/student/jupyter" PATH="$(BIN):$$PATH" $(BIN)/jupyter lab --ServerApp.root_dir=notebooks \
+	  $(if $(filter 0,$(shell id -u)),--allow-root)
 
 # The student distribution: dist/rnn-course-student.zip (notebooks, helpers, settings, no answers).
 student: env
