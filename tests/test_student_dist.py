@@ -193,3 +193,14 @@ def test_every_solved_notebook_passes_validate_there(dist, student_env, tmp_path
     for assignment_id, report in zip(ASSIGNMENTS, reports):
         assert report["passed"], f"{assignment_id}:\n{report['text']}"
 
+
+
+def pins(path: Path) -> dict[str, str]:
+    lines = [line.split("#")[0].strip() for line in path.read_text().splitlines()]
+    return dict(line.split("==") for line in lines if "==" in line)
+
+
+def test_the_students_requirements_pin_the_courses_versions():
+    student = pins(ROOT / "student" / "requirements.txt")
+    assert student.items() <= pins(ROOT / "requirements.txt").items()
+    assert {"nbgrader", "jupyterlab", "ipykernel", "numpy", "matplotlib", "tensorflow-cpu", "keras"} <= student.keys()

@@ -10,14 +10,16 @@ Solved copies of every sprint are validated in the student's own environment
 (tests/test_student_dist.py).
 """
 
+import copy
 import sys
 
 import nbformat
 import pytest
 
-from examples.build_sample_class import BOB_MISTAKES, filled
-from grader.paths import ROOT, assignment_ids
-from tests.validation import STUDENT_CONFIG, problems, unsolved, up_to_problems, validate, write_copies
+from examples.build_sample_class import BOB_MISTAKES, filled, release_notebook
+from grader.paths import ROOT, assignment_ids, source_notebook
+from grader.visible_split import SplitVisibleChecks
+from tests.validation import STUDENT_CONFIG, is_grade, problems, unsolved, up_to_problems, validate, write_copies
 
 ASSIGNMENTS = assignment_ids()
 # the student's settings, and this checkout's packages for the kernels (whatever is installed)
@@ -81,3 +83,35 @@ def test_stderr_does_not_fail_a_solved_problem(tmp_path):
     nbformat.write(nb, str(path))
     report = validate([path], sys.executable, env=STUDENT_SETTINGS)[0]
     assert report["passed"], report["text"]
+
+
+@pytest.mark.parametrize("assignment_id", ASSIGNMENTS)
+def test_the_opening_says_what_run_all_and_validate_do(assignment_id):
+    nb = release_notebook(assignment_id)
+    first_problem = next(i for i, c in enumerate(nb.cells) if c.source.startswith("## Problem 1 "))
+    opening = "\n".join(c.source for c in nb.cells[:first_problem] if c.cell_type == "markdown")
+    assert "**Run All**" in opening and "stops at the first problem whose visible check fails" in opening
+    assert "**Validate**" in opening
+
+
+@pytest.mark.parametrize("assignment_id", ASSIGNMENTS)
+def test_visible_checks_fit_the_cell(assignment_id):
+    nb = release_notebook(assignment_id)
+    long = [line for c in nb.cells if is_grade(c) for line in c.source.splitlines() if len(line) > 120]
+    assert not long, f"visible-check lines over 120 characters: {long[:2]}"
+
+
+@pytest.mark.parametrize("assignment_id", ASSIGNMENTS)
+def test_grading_runs_each_visible_check_apart_from_its_hidden_tests(assignment_id):
+    """What nbgrader runs once OverwriteCells has restored the source: each grade cell calls check() only."""
+    source = nbformat.read(str(source_notebook(assignment_id)), as_version=4)
+    originals = [c.source for c in source.cells if is_grade(c)]
+    nb, _ = SplitVisibleChecks().preprocess(copy.deepcopy(source), {})
+    graded = [i for i, c in enumerate(nb.cells) if is_grade(c)]
+    assert len(nb.cells) == len(source.cells) + len(graded)
+    for index, original in zip(graded, originals):
+        visible, hidden = nb.cells[index - 1], nb.cells[index]
+        assert visible.cell_type == "code" and "nbgrader" not in visible.metadata, "an ungraded cell"
+        assert visible.source + "\n" + hidden.source == original
+        code = [line for line in hidden.source.splitlines() if not line.startswith("#")]
+        assert code[0] == "from grader.checks import check" and code[1].startswith("check(") and len(code) == 2
