@@ -187,6 +187,13 @@ class Browser:
         return self.js("const s = window.jupyterapp.shell.currentWidget.sessionContext;"
                        "return s.kernelDisplayStatus === 'idle';")
 
+    def settled(self, quiet: float = 1.5) -> bool:
+        """The kernel is idle and stays idle for ``quiet`` seconds (Run All sends cells one by one)."""
+        if not self.kernel_idle():
+            return False
+        time.sleep(quiet)
+        return self.kernel_idle()
+
     def cell_sources(self) -> list[str]:
         return self.js("return window.jupyterapp.shell.currentWidget.content.widgets"
                        ".map(c => c.model.sharedModel.getSource());")

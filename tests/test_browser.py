@@ -42,10 +42,12 @@ def index_of(sources, text, start=0):
     return next(i for i, s in enumerate(sources) if i >= start and text in s)
 
 
-def run_all_and_wait(browser):
+def run_all(browser, until, what):
+    """Run → Run All Cells; wait until ``until()`` shows the expected result and the kernel settles."""
     browser.menu("Run", "Run All Cells")
-    browser.wait(lambda: not browser.kernel_idle(), timeout=10, what="the kernel to start running")
-    browser.wait(browser.kernel_idle, timeout=180, what="Run All to finish")
+    found = browser.wait(until, timeout=240, what=what)
+    browser.wait(browser.settled, timeout=240, what="Run All to finish")
+    return found
 
 
 def test_a_students_path_through_sprint_01(session):
@@ -64,8 +66,7 @@ def test_a_students_path_through_sprint_01(session):
     problem_2 = index_of(sources, "# Hidden tests for `rnn_forward`")
     plot = index_of(sources, "plt.show()", problem_2)
 
-    run_all_and_wait(browser)
-    text = browser.cell_text(problem_1)
+    text = run_all(browser, lambda: browser.cell_text(problem_1), "the output of problem 1")
     assert "NotImplementedError" in text, text
     browser.screenshot("02-run-all-stops-at-problem-1")
     assert browser.cell_text(problem_2) == "", "Run All stops at the first unsolved problem"
@@ -83,7 +84,7 @@ def test_a_students_path_through_sprint_01(session):
     for grade_id in ("answer_rnn_step_forward", "answer_rnn_forward"):
         index = index_of(sources, f"def {grade_id.removeprefix('answer_')}(")
         browser.set_source(index, solved[grade_id])
-    run_all_and_wait(browser)
+    run_all(browser, lambda: "✓" in browser.cell_text(problem_2), "the ticks of problem 2")
     text = browser.cell_text(problem_1)
     assert "✓ h_next" in text and "Error" not in text, text
     browser.screenshot("04-problem-1-solved")
