@@ -11,7 +11,7 @@ RUN    := PATH="$(BIN):$$PATH" $(BIN)/python
 JOBS   ?= 2
 RUNS   ?= 3
 
-.PHONY: env grade release demo test lint lab formgrader bench bench-verify bench-scale sample-class constraints clean
+.PHONY: env grade sandbox release demo test lint lab student formgrader bench bench-verify bench-scale sample-class constraints clean
 
 env: $(STAMP)
 
@@ -28,7 +28,27 @@ release: env
 demo: env
 	$(RUN) -m grader demo --jobs $(JOBS)
 
-grade: release demo
+grade: sandbox release demo
+
+# The grader runs every student notebook in a bubblewrap sandbox and refuses to grade without one.
+# Install it when this machine can (as root, or with sudo that needs no password); otherwise stop
+# with the one command to run.
+sandbox:
+	@command -v bwrap >/dev/null 2>&1 || { \
+	  if command -v apt-get >/dev/null 2>&1; then install="apt-get install -y bubblewrap"; \
+	  elif command -v dnf >/dev/null 2>&1; then install="dnf install -y bubblewrap"; \
+	  else install=""; fi; \
+	  if [ -n "$$install" ] && [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing bubblewrap (the grader's sandbox): $$install"; \
+	    { [ "$${install%% *}" != apt-get ] || apt-get update -qq; } && $$install; \
+	  elif [ -n "$$install" ] && command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then \
+	    echo "Installing bubblewrap (the grader's sandbox): sudo $$install"; \
+	    { [ "$${install%% *}" != apt-get ] || sudo -n apt-get update -qq; } && sudo -n $$install; \
+	  else \
+	    echo "The grader runs student code in a bubblewrap sandbox, and bubblewrap is not installed." >&2; \
+	    echo "Run this, then make grade again:  sudo $${install:-apt-get install -y bubblewrap}" >&2; \
+	    exit 1; \
+	  fi; }
 
 test: env
 	$(RUN) -m ruff check grader tests examples bench data
@@ -38,8 +58,14 @@ lint: env
 	$(RUN) -m grader lint
 	$(RUN) -m ruff check grader tests examples bench data
 
+# JupyterLab on notebooks/ as a student sees it (student/jupyter: Validate, no instructor tools).
 lab: env
-	PATH="$(BIN):$$PATH" $(BIN)/jupyter lab notebooks/
+	JUPYTER_CONFIG_PATH="$(CURDIR)/student/jupyter" PATH="$(BIN):$$PATH" $(BIN)/jupyter lab --ServerApp.root_dir=notebooks \
+	  $(if $(filter 0,$(shell id -u)),--allow-root)
+
+# The student distribution: dist/rnn-course-student.zip (notebooks, helpers, settings, no answers).
+student: env
+	$(RUN) -m grader.student_dist
 
 # nbgrader's Formgrader on a graded folder (default: the sample class of `make grade`), with the course's
 # nbgrader_config.py: every graded submission with its verified scores, autograded notebook and feedback.

@@ -1,5 +1,8 @@
 """Strict checks of a source notebook before it is released.
 
+An autograded cell holds the problem's visible check, then its hidden tests; nothing may follow
+them, since grading splits the visible check off at the hidden tests (grader/visible_split.py).
+
 nbgrader accepts some mistakes silently (a hidden-test region in an ungraded cell is released as
 is, a solution marker in a cell not marked as a solution is left in the student's copy). Every such
 mistake here is an error with the cell and line it is on.
@@ -67,6 +70,10 @@ def cell_errors(nb) -> list[str]:
                 errors.append(f"{where}: an autograded cell needs points")
             if BEGIN_HIDDEN not in found:
                 errors.append(f"{where}: an autograded cell must call its check inside hidden-test markers")
+            after = cell.source.rpartition(END_HIDDEN)[2] if END_HIDDEN in cell.source else ""
+            if any(line.strip() and not line.strip().startswith("#") for line in after.splitlines()):
+                errors.append(f"{where}: code after {END_HIDDEN} (the visible check goes before the hidden "
+                              "tests: grading runs it in a cell of its own)")
             called = CHECK_CALL.findall(cell.source)
             expected = meta.get("grade_id", "").removeprefix("test_")
             if called != [expected]:

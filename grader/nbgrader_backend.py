@@ -72,6 +72,7 @@ def nbgrader_config(root: Path, source: Path = SOLUTIONS, release: Path | None =
 
     from .nbgrader_ext import MathToMathML, ShowVerdicts, StderrIsNotFailure
     from .sandbox.kernel import SandboxedExecute
+    from .visible_split import sanitize_steps
 
     c = Config()
     c.CourseDirectory.course_id = "rnn-course"
@@ -86,6 +87,7 @@ def nbgrader_config(root: Path, source: Path = SOLUTIONS, release: Path | None =
     steps[steps.index(Execute)] = SandboxedExecute
     steps.insert(steps.index(SaveAutoGrades), StderrIsNotFailure)
     c.Autograde.autograde_preprocessors = steps
+    c.Autograde.sanitize_preprocessors = sanitize_steps()  # grade cells' visible checks run apart
     c.SandboxedExecute.timeout = cell_timeout  # nbgrader's Execute always allows errors: it goes on after one
     c.SandboxedExecute.interrupt_on_timeout = True
     # After a cell's reply, its queued output may take a while to drain (a notebook that floods its

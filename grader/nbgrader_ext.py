@@ -20,11 +20,30 @@ class StderrIsNotFailure(NbGraderPreprocessor):
     """
 
     def preprocess_cell(self, cell, resources, cell_index):
-        if cell.cell_type == "code" and is_grade(cell):
-            for output in cell.outputs:
-                if output.output_type == "stream" and output.name == "stderr":
-                    output.name = "stdout"
+        stderr_is_not_failure(cell)
         return cell, resources
+
+
+def stderr_is_not_failure(cell) -> None:
+    """Relabel a grade cell's stderr as stdout."""
+    if cell.cell_type == "code" and is_grade(cell):
+        for output in cell.outputs:
+            if output.output_type == "stream" and output.name == "stderr":
+                output.name = "stdout"
+
+
+def validate_with_stderr_allowed() -> None:
+    """Make nbgrader's Validate (toolbar button and ``nbgrader validate``) run StderrIsNotFailure.
+
+    The Validator's steps (CheckCellMetadata, ClearOutput, Execute) are a fixed list, not a
+    setting, and Execute's per-cell hook is taken by nbgrader itself: the student's nbgrader
+    settings call this to append the step to that list's default.
+    """
+    from nbgrader.validator import Validator
+
+    steps = Validator.class_traits()["preprocessors"]
+    if StderrIsNotFailure not in steps.default():
+        steps.default_args = ([*steps.default(), StderrIsNotFailure],)  # what a new Validator starts with
 
 
 HIDDEN_NOTE = "# The hidden tests of this problem ran here. What the grader found:"

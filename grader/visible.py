@@ -3,15 +3,70 @@
 Visible checks are sanity checks on one small fixed example: they report coarse to fine (type,
 dtype, shape, finiteness, values) with a specific message, and print a tick when all is well.
 The grade comes from the hidden checks, which draw fresh random inputs.
+
+A failed check shows its message and hint only: the traceback through these helpers would tell a
+student nothing. Cells that use a student's functions after the problems run inside
+``uses_your_functions()``, which says what to implement first instead of failing.
 """
 
 from __future__ import annotations
+
+import sys
 
 import numpy as np
 
 
 class VisibleCheckFailed(AssertionError):
     """A visible check found a problem; the message says what to look at."""
+
+    def _render_traceback_(self) -> list[str]:
+        """What IPython (and so Jupyter and nbgrader's Validate) shows instead of a traceback."""
+        first, *rest = str(self).splitlines() or [""]
+        return ["\x1b[31mVisible check failed:\x1b[0m " + first, *rest]
+
+
+class uses_your_functions:  # noqa: N801 (used like a statement: `with uses_your_functions():`)
+    """Run a cell that uses functions from the problems above; if one is not written yet, say so.
+
+    A NotImplementedError (a function still holds its placeholder) or a NameError at the cell's top
+    level (a name that an earlier cell, stopped by an unsolved problem, never defined) ends the cell
+    with one line that says what to do, and any figure it had started is dropped. Every other error
+    is shown as usual.
+    """
+
+    def __enter__(self):
+        self._figures = set(_figure_numbers())
+        return self
+
+    def __exit__(self, kind, error, tb):
+        message = _unsolved_message(kind, error, tb)
+        if message is None:
+            return False
+        pyplot = sys.modules.get("matplotlib.pyplot")
+        for number in set(_figure_numbers()) - self._figures:
+            pyplot.close(number)
+        print(f"⚠ {message}")
+        return True
+
+
+def _figure_numbers() -> list[int]:
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    return pyplot.get_fignums() if pyplot else []
+
+
+def _unsolved_message(kind, error, tb) -> str | None:
+    if kind is None:
+        return None
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    where = tb.tb_frame.f_code.co_name if tb is not None else "<module>"
+    if issubclass(kind, NotImplementedError):
+        return (f"{where} is not implemented yet: solve its problem above and run its cell, then run this "
+                "cell again.")
+    if issubclass(kind, NameError) and where == "<module>":
+        return (f"This cell needs {getattr(error, 'name', None) or 'a name'}, which an earlier cell defines: "
+                "run the cells above first (a cell stopped by an unsolved problem defines nothing after it).")
+    return None
 
 
 def _fail(message: str, hint: str | None):

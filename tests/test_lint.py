@@ -57,6 +57,15 @@ def test_graded_cell_without_hidden_check(tmp_path):
     assert any("inside hidden-test markers" in e for e in errors)
 
 
+def test_graded_cell_with_code_after_its_hidden_tests(tmp_path):
+    cell = hidden_check("softmax", 2)
+    cell.source = 'x = 1\n' + cell.source + '\nexpect_array("p", softmax(x), (1,))'
+    errors = lint_source(source(tmp_path, [cell]))
+    assert any("code after ### END HIDDEN TESTS" in e for e in errors)
+    cell.source = 'x = 1\n' + hidden_check("softmax", 2).source  # a visible check before them is fine
+    assert lint_source(source(tmp_path, [cell])) == []
+
+
 def test_graded_cell_calling_another_problems_check(tmp_path):
     cell = hidden_check("softmax", 2)
     cell.source = cell.source.replace('check("softmax"', 'check("rnn_forward"')
