@@ -124,6 +124,10 @@ class ModelSpec:
     count: int = 0
     output: tuple = ()  # without the batch axis
     built: bool = True
+    # What a frozen-layer or weight-loading check needs (read by :func:`model_details`): the input shape
+    # without the batch axis, the trainable parameter count, and per Embedding layer its trainable and
+    # mask_zero flags and its matrix. Not part of equality: the layer list is what defines a model here.
+    details: dict = field(default_factory=dict, compare=False)
 
 
 SKIPPED_LAYERS = ("InputLayer", "Dropout", "SpatialDropout1D", "GaussianDropout", "AlphaDropout")
@@ -166,7 +170,19 @@ def describe_model(model) -> ModelSpec:
             continue
         specs.append(spec)
     output = tuple(model.outputs[0].shape)[1:]
-    return ModelSpec(tuple(specs), int(model.count_params()), tuple(None if d is None else int(d) for d in output))
+    return ModelSpec(tuple(specs), int(model.count_params()), tuple(None if d is None else int(d) for d in output),
+                     details=model_details(model))
+
+
+def model_details(model) -> dict:
+    """Input shape, trainable parameter count and the Embedding layers' flags and matrices of a built model."""
+    shape = tuple(model.inputs[0].shape)[1:]
+    embeddings = [{"trainable": bool(layer.trainable), "mask_zero": bool(getattr(layer, "mask_zero", False)),
+                   "matrix": np.asarray(layer.get_weights()[0])}
+                  for layer in model.layers if type(layer).__name__ == "Embedding" and layer.get_weights()]
+    trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+    return {"input": [None if d is None else int(d) for d in shape], "trainable_count": trainable,
+            "embeddings": embeddings}
 
 
 def _is_keras_model(obj) -> bool:
@@ -236,7 +252,8 @@ class _Encoder:
             except Exception as exc:  # a half-built model; say what went wrong instead of crashing
                 return {"$": "opaque", "type": f"{t.__name__} (unreadable: {type(exc).__name__})", "tensor": False}
             return {"$": "model", "layers": json.loads(json.dumps(spec.layers)), "count": spec.count,
-                    "output": list(spec.output), "built": spec.built}
+                    "output": list(spec.output), "built": spec.built,
+                    "details": self.encode(spec.details, depth + 1)}
         if t is Opaque:
             return {"$": "opaque", "type": obj.type_name, "tensor": obj.tensor}
         return {"$": "opaque", "type": t.__name__, "tensor": hasattr(obj, "numpy") and hasattr(obj, "shape")}
@@ -344,8 +361,10 @@ class _Decoder:
         if tag == "opaque":
             return Opaque(str(node["type"])[:200], bool(node.get("tensor")))
         if tag == "model":
+            details = self.decode(node.get("details", {"$": "dict", "items": []}), depth + 1)
             return ModelSpec(tuple(node["layers"]), int(node["count"]),
-                             tuple(None if d is None else int(d) for d in node["output"]), bool(node["built"]))
+                             tuple(None if d is None else int(d) for d in node["output"]), bool(node["built"]),
+                             details if isinstance(details, dict) else {})
         if tag in ("rng", "function", "layer") and not self.materialize:
             raise WireError(f"a {tag} is not accepted in an answer")
         if tag == "rng":

@@ -24,6 +24,7 @@ SPRINTS = (
     "06_gradient_clipping",
     "07_keras_comparison",
     "08_char_rnn",
+    "09_training_and_inspecting",
 )
 
 
