@@ -178,11 +178,21 @@ def model_details(model) -> dict:
     """Input shape, trainable parameter count and the Embedding layers' flags and matrices of a built model."""
     shape = tuple(model.inputs[0].shape)[1:]
     embeddings = [{"trainable": bool(layer.trainable), "mask_zero": bool(getattr(layer, "mask_zero", False)),
-                   "matrix": np.asarray(layer.get_weights()[0])}
+                   "matrix": small_matrix(layer.get_weights()[0])}
                   for layer in model.layers if type(layer).__name__ == "Embedding" and layer.get_weights()]
     trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
     return {"input": [None if d is None else int(d) for d in shape], "trainable_count": trainable,
             "embeddings": embeddings}
+
+
+DETAIL_MATRIX_VALUES = 2**18  # an Embedding matrix larger than this travels as its shape only
+
+
+def small_matrix(weights) -> np.ndarray | None:
+    """The matrix itself when it is small enough to send back (the checks' matrices are), else None:
+    a real vocabulary's embedding (say 20,000 x 1,000) would overrun the size cap of a reply."""
+    weights = np.asarray(weights)
+    return weights if weights.size <= DETAIL_MATRIX_VALUES else None
 
 
 def _is_keras_model(obj) -> bool:

@@ -270,7 +270,7 @@ def test_the_next_grade_run_keeps_manual_grades_comments_and_export_settings(gra
     alice.write_text(alice.read_text()[:100])  # damaged: her earlier 3 points no longer count
     result = run_grader(solutions, "grade", str(resubmitted), "--out", str(out))
     assert result.returncode == 0, result.stderr
-    assert "[1/1] bob" in result.stderr
+    assert f"[1/1] {ASSIGNMENT} / bob" in result.stderr
     with Gradebook(url) as gb:
         bob = gb.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, "bob")
         assert next(c for c in bob.comments if c.name == "answer_step").manual_comment == "Look at the shapes of Wh."
