@@ -65,7 +65,7 @@ lab: env
 
 # The student distribution: dist/rnn-course-student.zip (notebooks, helpers, settings, no answers).
 student: env
-	$(RUN) -m grader.student_dist
+	$(RUN) -m grader.student_dist $(if $(UP_TO),--up-to $(UP_TO))
 
 # nbgrader's Formgrader on a graded folder (default: the sample class of `make grade`), with the course's
 # nbgrader_config.py: every graded submission with its verified scores, autograded notebook and feedback.

@@ -6,7 +6,11 @@ answer: no solution cell (the notebooks are the nbgrader release), no hidden tes
 grader's reference implementations (``grader/checks/``): the package is built from an explicit
 list of files, never from a folder of the checkout.
 
-Usage: ``python -m grader.student_dist [--out DIR]``; prints the path of the zip.
+Later sprints hand out earlier sprints' answers as given code (04 and 07 use a stable sigmoid, the
+answer to 03's first problem; 06 trains with backpropagation through time, 02's subject). A class that
+works sprint by sprint gets a zip per week with ``--up-to``: the sprints up to that one, and no later.
+
+Usage: ``python -m grader.student_dist [--out DIR] [--up-to SPRINT]``; prints the path of the zip.
 """
 
 from __future__ import annotations
@@ -40,23 +44,33 @@ SETTINGS = [
 ]
 
 
-def contents(notebooks: Path = NOTEBOOKS) -> dict[str, Path]:
+def released(notebooks: Path = NOTEBOOKS, up_to: str | None = None) -> list[str]:
+    """The sprints a zip holds: all of them, or those up to and including ``up_to``."""
+    sprints = assignment_ids(notebooks)
+    if up_to is None:
+        return sprints
+    if up_to not in sprints:
+        raise ValueError(f"no sprint {up_to!r}; the sprints are {', '.join(sprints)}")
+    return sprints[: sprints.index(up_to) + 1]
+
+
+def contents(notebooks: Path = NOTEBOOKS, up_to: str | None = None) -> dict[str, Path]:
     """Each file of the distribution: its path inside the zip's top folder -> its source."""
     files = {relative: ROOT / relative for relative in PACKAGE}
     files |= {relative: TEMPLATES / relative for relative in SETTINGS}
-    for assignment_id in assignment_ids(notebooks):
+    for assignment_id in released(notebooks, up_to):
         for notebook in sorted((notebooks / assignment_id).glob("*.ipynb")):
             files[f"notebooks/{assignment_id}/{notebook.name}"] = notebook
     return files
 
 
-def build(out: Path = ROOT / "dist", notebooks: Path = NOTEBOOKS) -> Path:
+def build(out: Path = ROOT / "dist", notebooks: Path = NOTEBOOKS, up_to: str | None = None) -> Path:
     """Write ``out/rnn-course-student.zip`` (one top folder inside) and return its path."""
     out.mkdir(parents=True, exist_ok=True)
     target = out / f"{NAME}.zip"
     partial = target.with_suffix(".zip.part")
     with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for relative, source in sorted(contents(notebooks).items()):
+        for relative, source in sorted(contents(notebooks, up_to).items()):
             archive.write(source, f"{NAME}/{relative}")
     partial.replace(target)
     return target
@@ -65,8 +79,13 @@ def build(out: Path = ROOT / "dist", notebooks: Path = NOTEBOOKS) -> Path:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m grader.student_dist", description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "dist", help="folder for the zip (default: dist/)")
+    parser.add_argument("--up-to", metavar="SPRINT", default=None,
+                        help="only the sprints up to and including SPRINT (a class that works sprint by sprint)")
     args = parser.parse_args(argv)
-    path = build(args.out)
+    try:
+        path = build(args.out, up_to=args.up_to)
+    except ValueError as exc:
+        parser.error(str(exc))
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB): give this file to students")
     return 0
 

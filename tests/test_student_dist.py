@@ -208,3 +208,14 @@ def test_the_students_requirements_pin_the_courses_versions():
     student = pins(ROOT / "student" / "requirements.txt")
     assert student.items() <= pins(ROOT / "requirements.txt").items()
     assert {"nbgrader", "jupyterlab", "ipykernel", "numpy", "matplotlib", "tensorflow-cpu", "keras"} <= student.keys()
+
+
+def test_a_zip_up_to_a_sprint_holds_no_later_sprint(tmp_path):
+    from grader.paths import NOTEBOOKS, assignment_ids
+
+    sprints = assignment_ids(NOTEBOOKS)
+    with zipfile.ZipFile(build(tmp_path, up_to=sprints[1])) as archive:
+        held = {name.split("/")[2] for name in archive.namelist() if name.startswith(f"{NAME}/notebooks/")}
+    assert held == set(sprints[:2])
+    with pytest.raises(ValueError, match="no sprint"):
+        build(tmp_path, up_to="99_nothing")
