@@ -34,7 +34,7 @@ import sys
 import threading
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from traitlets.config import Config
@@ -57,9 +57,6 @@ class Job:
     workspace: str
     assignment: str
     notebook: str  # the notebook's file name without .ipynb
-    results: str = ""  # unused since the grading run writes the results (kept for callers)
-    secret_file: str = ""  # unused: the secret travels with each task
-    students: list = field(default_factory=list)  # unused: one task is one notebook
     unsafe: bool = False
     limits: dict | None = None
 
