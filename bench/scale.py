@@ -32,6 +32,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE.parent / "examples")]
 
+from grader.nbgrader_startup import skip_iri_grammars  # noqa: E402
+
+skip_iri_grammars()  # as `python -m grader grade` does, before anything imports jsonschema
 import nbformat  # noqa: E402
 from build_sample_class import filled, partly_correct, release_notebook  # noqa: E402
 from verification import nbgrader, plain_config  # noqa: E402

@@ -192,6 +192,9 @@ def stop_cleanly_on_signals() -> None:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.command in ("grade", "demo"):
+        from .nbgrader_startup import skip_iri_grammars
+
+        skip_iri_grammars()
         stop_cleanly_on_signals()
     try:
         return args.func(args)

@@ -109,7 +109,9 @@ def sync_course_gradebook(out_dir: Path, results: list) -> Path:
     from sqlalchemy.exc import SAWarning
 
     from .exports import read_submission_times
+    from .nbgrader_startup import read_schema_revision_in_process
 
+    read_schema_revision_in_process()  # a new gradebook without an `alembic` process
     out_dir = Path(out_dir).resolve()
     times = read_submission_times(out_dir)
     with Gradebook(db_url(out_dir)) as course_gb, warnings.catch_warnings():

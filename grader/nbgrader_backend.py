@@ -39,6 +39,7 @@ from pathlib import Path
 
 from traitlets.config import Config
 
+from .nbgrader_startup import skip_iri_grammars
 from .paths import SOLUTIONS
 from .sanitize import clean_text
 from .scheduling.task import Task, failed_result, grader_version
@@ -120,6 +121,9 @@ def make_api(config: Config):
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
 
+    from .nbgrader_startup import read_schema_revision_in_process
+
+    read_schema_revision_in_process()  # a new gradebook without an `alembic` process
     return NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
 
 
@@ -451,6 +455,7 @@ def serve(root: Path, tasks, replies) -> None:
 
 def main(argv: list[str]) -> int:
     die_with_parent()
+    skip_iri_grammars()
     root = Path(argv[0])
     root.mkdir(parents=True, exist_ok=True)
     replies = os.fdopen(os.dup(sys.stdout.fileno()), "w")  # results only: anything else printed goes

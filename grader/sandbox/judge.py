@@ -9,6 +9,7 @@ cannot probe the judge with one answer and then send another.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import hmac
@@ -63,6 +64,9 @@ class Judge:
     def close(self) -> None:
         """Stop listening; wait for the connections in progress (the sandbox is gone by now)."""
         self.stopping.set()
+        if self.server is not None:  # wake the listening thread now rather than at its next timeout
+            with contextlib.suppress(OSError), socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as wake:
+                wake.connect(str(self.socket_path))
         for thread in list(self.threads):
             thread.join(timeout=self.answer_timeout + 5)
         if self.server is not None:
@@ -78,6 +82,9 @@ class Judge:
             except TimeoutError:
                 continue
             except OSError:
+                return
+            if self.stopping.is_set():  # close() woke it: the notebook is over
+                conn.close()
                 return
             conn.settimeout(None)
             thread = threading.Thread(target=self._serve, args=(conn,), name="judge-connection", daemon=True)

@@ -68,6 +68,8 @@ class SandboxedKernelManager(AsyncKernelManager):
     def client(self, **kwargs):
         context = zmq.asyncio.Context()
         context.setsockopt(zmq.MAXMSGSIZE, MESSAGE_LIMIT)  # for every socket of this client
+        # Closing must not wait to deliver messages to a kernel that is gone (it waited about 0.5 s).
+        context.setsockopt(zmq.LINGER, 0)
         return super().client(context=context, **kwargs)
 
 
