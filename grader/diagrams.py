@@ -36,7 +36,7 @@ BLOCK = {  # the gate blocks, as fills (LSTM i, f, g, o; GRU z, r, h~)
     "i": "#f8c9d4", "f": "#fde3a7", "g": "#cfe3f7", "o": "#d3ecd0",
     "z": "#e4d4f4", "r": "#ffd6b0", "h": "#cfe3f7",
 }
-FONT = 11
+FONT = 12
 
 STYLE = {
     "svg.hashsalt": "rnn-course",  # ids in the SVG do not depend on a random salt
@@ -170,7 +170,7 @@ def rnn_backward():
     label(ax, xs[1] - 2.0, 6.15, "dh_prev", color=GRAD, size=FONT - 1)
     label(ax, xs[2] - 2.0, 6.15, "dh_prev", color=GRAD, size=FONT - 1)
     label(ax, xs[2] + 0.75, 5.75, "+ 0 (no later step)", color=GRAD, size=FONT - 2, ha="left")
-    label(ax, xs[0] + 0.6, 4.3, r"$\delta_t$", color=GRAD, ha="left")
+    label(ax, xs[1] + 0.6, 4.3, r"$\delta_t$", color=GRAD, ha="left")
     # the rule, once, for every cell
     label(ax, 7.6, 0.12,
           r"$\delta_t$ = (dh[:, t] + dh_prev of step t+1) $\odot\ (1 - h_t^2)$,    "
@@ -208,9 +208,9 @@ def lstm_cell():
     # --- the gates, each reading its own column block of a_t
     gate_y = 3.2
     gates = [("f", 3.0, r"$f = \sigma(a_t[:, H{:}2H])$"), ("i", 5.7, r"$i = \sigma(a_t[:, 0{:}H])$"),
-             ("g", 8.3, r"$g = \tanh(a_t[:, 2H{:}3H])$"), ("o", 11.2, r"$o = \sigma(a_t[:, 3H{:}4H])$")]
+             ("g", 8.45, r"$g = \tanh(a_t[:, 2H{:}3H])$"), ("o", 11.4, r"$o = \sigma(a_t[:, 3H{:}4H])$")]
     for name, x, text in gates:
-        box(ax, x, gate_y, 2.5, 0.8, text, fc=BLOCK[name], size=FONT - 1)
+        box(ax, x, gate_y, 2.75 if name == "g" else 2.5, 0.8, text, fc=BLOCK[name], size=FONT - 1)
         arrow(ax, [(x, 1.75), (x, gate_y - 0.4)], color=INK, lw=1.2)
     box(ax, 7.3, 1.35, 10.6, 0.8, r"$a_t = x_t W + h_{t-1} U + b \qquad (N, 4H)$", fc="#f4f4f4")
     label(ax, 0.2, 1.35, "$h_{t-1}$", color=HIDDEN, ha="left", size=FONT + 1)
@@ -223,7 +223,7 @@ def lstm_cell():
     # learn: i * g is added to the belt
     node(ax, 7.0, 5.3, "×")
     arrow(ax, [(5.7, gate_y + 0.4), (5.7, 4.5), (7.0, 4.5), (7.0, 5.02)])
-    arrow(ax, [(8.3, gate_y + 0.4), (8.3, 4.5), (7.0 + 0.01, 4.5)], head=False)
+    arrow(ax, [(8.45, gate_y + 0.4), (8.45, 4.5), (7.0 + 0.01, 4.5)], head=False)
     arrow(ax, [(7.0, 5.58), (7.0, belt_y - 0.28)])
     label(ax, 7.2, 6.5, r"$i \odot g$", ha="left")
     # use: h_t = o * tanh(c_t)
@@ -231,7 +231,7 @@ def lstm_cell():
     arrow(ax, [(12.9, belt_y), (12.9, 7.0)], color=CELL)
     node(ax, 12.9, 5.2, "×")
     arrow(ax, [(12.9, 6.4), (12.9, 5.48)], color=CELL)
-    arrow(ax, [(11.2, gate_y + 0.4), (11.2, 5.2), (12.62, 5.2)])
+    arrow(ax, [(11.4, gate_y + 0.4), (11.4, 5.2), (12.62, 5.2)])
     arrow(ax, [(13.18, 5.2), (14.6, 5.2)], color=HIDDEN, lw=2)
     label(ax, 14.6, 5.6, "$h_t$", color=HIDDEN, ha="right", size=FONT + 2)
     label(ax, 14.6, 4.75, "$(N, H)$", color=HIDDEN, ha="right", size=FONT - 1)
@@ -296,7 +296,7 @@ def gru_cell():
 
 def lstm_backward():
     """Sprint 04: one LSTM step backwards: dh and dc enter, dc splits, dz feeds every gradient."""
-    fig, ax = canvas(15.0, 9.9)
+    fig, ax = canvas(15.0, 10.4)
     belt = 8.6
     # what enters: dc_next along the belt from the right, dh_next from the loss and from step t+1
     label(ax, 14.8, belt + 0.45, r"$\delta c_{\mathrm{in}}$ (dc_next)", color=GRAD, ha="right")
@@ -312,7 +312,7 @@ def lstm_backward():
     label(ax, 0.2, belt + 0.45, "dc_prev", color=GRAD, ha="left")
     label(ax, 0.2, belt - 0.45, r"$= \delta c \odot f$, to step t-1", color=GRAD, ha="left", size=FONT - 1)
     node(ax, 12.0, 4.6, "+", ec=GRAD)
-    label(ax, 12.3, 3.35, "dh[:, t]  (the loss at step t)", color=GRAD, ha="left", size=FONT - 2)
+    label(ax, 12.3, 3.45, "dh[:, t]\nfrom the loss at step t", color=GRAD, ha="left", size=FONT - 2)
     arrow(ax, [(12.0, 3.1), (12.0, 4.32)], color=GRAD)
     label(ax, 14.8, 4.95, "dh_prev of step t+1", color=GRAD, ha="right", size=FONT - 2)
     arrow(ax, [(14.8, 4.6), (12.28, 4.6)], color=GRAD)
@@ -343,7 +343,7 @@ def lstm_backward():
             arrow(ax, [(x, 4.55), (x, 4.05)], color=GRAD)
             box(ax, x, y, 1.85, 0.7, derivative, fc=BLOCK[name], ec=GRAD, size=FONT - 1)
         arrow(ax, [(x, y - 0.35), (x, 2.95)], color=GRAD)
-    label(ax, 6.0, 9.35, r"$\delta c = \delta c_{\mathrm{in}} + \delta h \odot o \odot (1 - \tanh^2 c_t)$ "
+    label(ax, 6.5, 9.95, r"$\delta c = \delta c_{\mathrm{in}} + \delta h \odot o \odot (1 - \tanh^2 c_t)$ "
           "splits: back along the belt, and into i, f, g", color=GRAD, size=FONT - 1)
     # dz, in Keras block order, and what it feeds
     names = ["i", "f", "g", "o"]
