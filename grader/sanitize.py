@@ -92,7 +92,10 @@ def course_images(assignment_id: str) -> dict[str, str]:
     """
     from .paths import SOLUTIONS, assignment_ids
 
-    if assignment_id not in assignment_ids(SOLUTIONS):
+    try:
+        if assignment_id not in assignment_ids(SOLUTIONS):
+            return {}
+    except OSError:  # no course source here: nothing to show
         return {}
     images = {}
     for path in sorted((SOLUTIONS / assignment_id / "diagrams").glob("*.svg")):
@@ -106,7 +109,11 @@ def course_images(assignment_id: str) -> dict[str, str]:
 def _course_image_urls() -> frozenset[str]:
     from .paths import SOLUTIONS, assignment_ids
 
-    return frozenset(url for a in assignment_ids(SOLUTIONS) for url in course_images(a).values())
+    try:
+        assignments = assignment_ids(SOLUTIONS)
+    except OSError:
+        return frozenset()
+    return frozenset(url for a in assignments for url in course_images(a).values())
 
 
 def assignment_of(resources: dict) -> str | None:
