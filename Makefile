@@ -11,7 +11,7 @@ RUN    := PATH="$(BIN):$$PATH" $(BIN)/python
 JOBS   ?= 2
 RUNS   ?= 3
 
-.PHONY: env grade sandbox release demo test lint lab student formgrader bench bench-verify bench-scale sample-class constraints clean
+.PHONY: env grade sandbox release diagrams demo test lint lab student formgrader bench bench-verify bench-scale sample-class constraints clean
 
 env: $(STAMP)
 
@@ -24,6 +24,10 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 
 release: env
 	$(RUN) -m grader release
+
+# Redraw the course's diagrams (grader/diagrams.py) into solutions/<sprint>/diagrams/, then `make release`.
+diagrams: env
+	$(RUN) -m grader.diagrams
 
 demo: env
 	$(RUN) -m grader demo --jobs $(JOBS)

@@ -24,19 +24,21 @@ from pathlib import Path
 from nbconvert.preprocessors import Preprocessor
 
 from .sandbox import Limits
-from .sanitize import sanitize_notebook, with_csp
+from .sanitize import assignment_of, course_images, sanitize_notebook, with_csp
 
 MEMORY_ERROR = 3  # the child's exit code when it ran out of its memory
 rendering: set[int] = set()  # the child rendering now, for the worker's clean-up on a signal
 
 
 class SanitizeNotebook(Preprocessor):
-    """nbconvert step: the notebook as :func:`grader.sanitize.sanitize_notebook` leaves it."""
+    """nbconvert step: the notebook as :func:`grader.sanitize.sanitize_notebook` leaves it, showing the
+    course's diagrams of its assignment (read from the course, never from the submission)."""
 
     enabled = True
 
     def preprocess(self, nb, resources):
-        sanitize_notebook(nb)
+        assignment = assignment_of(resources or {})
+        sanitize_notebook(nb, course_images(assignment) if assignment else {})
         return nb, resources
 
 

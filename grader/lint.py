@@ -22,6 +22,9 @@ ENDS = {v: k for k, v in REGIONS.items()}
 PROBLEM_HEADING = re.compile(r"^## Problem (\d+) — (.+) \((\d+) points?\)\s*$", re.M)
 TABLE_ROW = re.compile(r"^\|\s*(\d+)\s*\|\s*(.+?)\s*\|\s*(\d+)\s*\|\s*$", re.M)
 CHECK_CALL = re.compile(r'check\("([A-Za-z0-9_]+)"')
+# Pictures in markdown: ![alt](target) and <img src="target">. Only the course's own files, next to the notebook.
+MARKDOWN_IMAGE = re.compile(r"!\[([^\]]*)\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+HTML_IMAGE = re.compile(r"<img\b[^>]*?\bsrc\s*=\s*[\"']([^\"']*)[\"']", re.I)
 
 
 def marker_errors(source: str, where: str) -> tuple[list[str], set[str]]:
@@ -108,10 +111,42 @@ def output_errors(nb) -> list[str]:
             if c.cell_type == "code" and (c.get("outputs") or c.get("execution_count"))]
 
 
+def image_references(source: str) -> list[tuple[str, str]]:
+    """(alt text, target) of every picture a markdown cell shows; alt is None for an HTML <img>."""
+    return [(alt, target) for alt, target in MARKDOWN_IMAGE.findall(source)] + \
+           [(None, target) for target in HTML_IMAGE.findall(source)]
+
+
+def image_errors(nb, folder: Path) -> list[str]:
+    """Every picture is a file of the sprint's folder (released with the notebook), and says what it shows.
+
+    No remote address (a class may work offline, and the course shows no image from elsewhere), no
+    absolute path, nothing outside the folder, no file that does not exist.
+    """
+    errors = []
+    for index, cell in enumerate(nb.cells, 1):
+        if cell.cell_type != "markdown":
+            continue
+        for alt, target in image_references(cell.source):
+            where = f"cell {index} (markdown), image {target!r}"
+            if alt is not None and len(alt.split()) < 3:
+                errors.append(f"{where}: needs an alt text that describes the picture")
+            if re.match(r"^[a-z][a-z0-9+.-]*:", target, re.I) or target.startswith(("/", "\\")):
+                errors.append(f"{where}: must be a relative path to a file of the sprint's folder")
+                continue
+            resolved = (folder / target).resolve()
+            if not resolved.is_relative_to(folder.resolve()):
+                errors.append(f"{where}: points outside the sprint's folder")
+            elif not resolved.is_file():
+                errors.append(f"{where}: no such file in {folder.name}/ (run `make diagrams`?)")
+    return errors
+
+
 def lint_source(path: Path) -> list[str]:
     """All errors of a source notebook, each prefixed with its file name."""
     try:
         nb = nbformat.read(str(path), as_version=4)
     except Exception as exc:
         return [f"{path}: cannot be read as a notebook: {exc}"]
-    return [f"{path.name}: {e}" for e in cell_errors(nb) + points_errors(nb) + output_errors(nb)]
+    errors = cell_errors(nb) + points_errors(nb) + output_errors(nb) + image_errors(nb, path.parent)
+    return [f"{path.name}: {e}" for e in errors]

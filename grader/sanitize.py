@@ -9,11 +9,18 @@ UTF-8 file, be megabytes long, or carry scripts that would run in the instructor
 - :func:`sanitize_notebook` before rendering a notebook a student's code ran in (feedback,
   Formgrader): the same rules for its markdown, outputs and metadata;
 - :data:`CSP` in every page the grader writes (:func:`with_csp`), as a second wall: no script runs there.
+
+The course's own diagrams (``solutions/<sprint>/diagrams/*.svg``) are the one exception to "no SVG from
+a notebook": a markdown cell that names one (``diagrams/lstm_cell.svg``) shows it in the page as a
+``data:`` picture, read from the course's files, never from the submission (:func:`course_images`).
 """
 
 from __future__ import annotations
 
+import base64
+import functools
 import re
+from pathlib import Path
 
 import bleach
 from bleach.css_sanitizer import CSSSanitizer
@@ -62,6 +69,60 @@ CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src d
 CSP_META = f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
 
 
+# What an SVG shown as a picture must not contain, even though an <img> never runs it and the CSP forbids
+# scripts: a course diagram holding any of these is not inlined.
+_SVG_ACTIVE = re.compile(r"<script|<foreignObject|<iframe|\son[a-z]+\s*=|javascript:|"
+                         r"(?:href|src)\s*=\s*[\"'](?!#)", re.I)
+_IMG_SRC = re.compile(r'(<img\b[^>]*?\bsrc=")([^"]*)(")', re.I)
+
+
+def svg_data_url(svg: bytes) -> str | None:
+    """An SVG file as a ``data:`` URL for an <img>, or None when it holds anything active or external."""
+    text = svg.decode("utf-8", "replace")
+    if "<svg" not in text or _SVG_ACTIVE.search(text):
+        return None
+    return "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
+
+
+@functools.lru_cache(maxsize=None)
+def course_images(assignment_id: str) -> dict[str, str]:
+    """The diagrams of one sprint of the course: ``"diagrams/<name>.svg"`` -> its ``data:`` URL.
+
+    Read from the course's source folder; an unknown assignment id has none (an id is never a path).
+    """
+    from .paths import SOLUTIONS, assignment_ids
+
+    try:
+        if assignment_id not in assignment_ids(SOLUTIONS):
+            return {}
+    except OSError:  # no course source here: nothing to show
+        return {}
+    images = {}
+    for path in sorted((SOLUTIONS / assignment_id / "diagrams").glob("*.svg")):
+        url = svg_data_url(path.read_bytes())
+        if url:
+            images[f"diagrams/{path.name}"] = url
+    return images
+
+
+@functools.lru_cache(maxsize=None)
+def _course_image_urls() -> frozenset[str]:
+    from .paths import SOLUTIONS, assignment_ids
+
+    try:
+        assignments = assignment_ids(SOLUTIONS)
+    except OSError:
+        return frozenset()
+    return frozenset(url for a in assignments for url in course_images(a).values())
+
+
+def assignment_of(resources: dict) -> str | None:
+    """The assignment an nbconvert run renders: nbgrader says so, else the notebook's folder is named after it."""
+    named = (resources.get("nbgrader") or {}).get("assignment")
+    folder = (resources.get("metadata") or {}).get("path")
+    return named or (Path(folder).name if folder else None)
+
+
 def clean_text(text: object, limit: int = MESSAGE_CHARS) -> str:
     """``text`` as valid UTF-8 without control characters, at most ``limit`` characters long."""
     if not isinstance(text, str):
@@ -80,8 +141,8 @@ def _keep_attribute(tag: str, name: str, value: str) -> bool:
         return name in MATHML_ATTRIBUTES and (name != "xmlns" or value == MATHML_NAMESPACE)
     if name not in ALLOWED_ATTRIBUTES.get(tag, []) + ALLOWED_ATTRIBUTES["*"]:
         return False
-    if tag == "img" and name == "src":
-        return bool(_SAFE_DATA_IMAGE.match(value))  # an embedded picture; never a remote fetch
+    if tag == "img" and name == "src":  # an embedded picture or a course diagram; never a remote fetch
+        return bool(_SAFE_DATA_IMAGE.match(value)) or value in _course_image_urls()
     if tag == "a" and name == "href":
         return not value.strip().lower().startswith("data:")
     return True
@@ -128,17 +189,21 @@ _CELL_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _KEPT_NOTEBOOK_METADATA = ("kernelspec", "language_info", "nbgrader")
 
 
-def markdown_as_html(source: str) -> str:
+def markdown_as_html(source: str, images: dict[str, str] | None = None) -> str:
     """Markdown rendered to safe HTML, in a form that renders as itself when read as markdown again.
 
     nbconvert's templates run markdown through ``markdown2html``, which keeps raw HTML and turns
     ``[x](javascript:...)`` into a live link. So the markdown is rendered here, sanitised, and put in
     one ``<div>`` on one line (newlines as ``&#10;``): a markdown renderer passes such an HTML block
-    through unchanged, whatever text it holds.
+    through unchanged, whatever text it holds. A picture whose address is a key of ``images`` (a course
+    diagram, :func:`course_images`) is shown from that ``data:`` URL.
     """
     from nbconvert.filters.markdown import markdown2html
 
-    rendered = sanitize_html(markdown2html(clean_text(source, limit=10**9)))
+    html = markdown2html(clean_text(source, limit=10**9))
+    if images:
+        html = _IMG_SRC.sub(lambda m: m[1] + images.get(m[2], m[2]) + m[3], html)
+    rendered = sanitize_html(html)
     return '<div class="sanitized-markdown">' + rendered.replace("\r", "").replace("\n", "&#10;") + "</div>"
 
 
@@ -193,13 +258,14 @@ def _sanitize_output(output: dict) -> dict | None:
     return output if kept else None
 
 
-def sanitize_notebook(nb) -> None:
+def sanitize_notebook(nb, images: dict[str, str] | None = None) -> None:
     """Make a notebook that student code ran in safe to render as HTML, in place.
 
     Markdown and raw cells become sanitised HTML; outputs keep text, errors and images (PNG, JPEG,
     SVG as a picture) and sanitised HTML; JavaScript, widgets and unknown output types are dropped;
     cell ids, tags, prompts and notebook metadata that a template might print are reduced to what is
-    known to be harmless.
+    known to be harmless. ``images`` are the course diagrams the markdown may show
+    (:func:`course_images`); any other picture a markdown cell names is dropped.
     """
     from nbformat import from_dict
 
@@ -211,7 +277,7 @@ def sanitize_notebook(nb) -> None:
                                              if k in ("nbgrader", "rnn_course", "deletable", "editable")})
         cell.pop("attachments", None)
         if cell.cell_type == "markdown":
-            cell.source = markdown_as_html(cell.source)
+            cell.source = markdown_as_html(cell.source, images)
         elif cell.cell_type == "raw":
             cell.source = sanitize_html(cell.source)
         elif cell.cell_type == "code":

@@ -1,6 +1,6 @@
 """The student distribution: the one zip a class receives (``make student`` writes it to ``dist/``).
 
-It holds the release notebooks, the small package they import at run time, the student's
+It holds the release notebooks and their diagrams, the small package they import at run time, the student's
 requirements and JupyterLab/nbgrader settings, and a short README. It holds nothing that reveals an
 answer: no solution cell (the notebooks are the nbgrader release), no hidden test, and none of the
 grader's reference implementations (``grader/checks/``): the package is built from an explicit
@@ -61,6 +61,8 @@ def contents(notebooks: Path = NOTEBOOKS, up_to: str | None = None) -> dict[str,
     for assignment_id in released(notebooks, up_to):
         for notebook in sorted((notebooks / assignment_id).glob("*.ipynb")):
             files[f"notebooks/{assignment_id}/{notebook.name}"] = notebook
+        for diagram in sorted((notebooks / assignment_id / "diagrams").glob("*.svg")):  # shown by the notebook
+            files[f"notebooks/{assignment_id}/diagrams/{diagram.name}"] = diagram
     return files
 
 

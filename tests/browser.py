@@ -222,6 +222,13 @@ class Browser:
                        "if (images.length) images[0].scrollIntoView({block: 'center'});"
                        "return images.map(i => i.naturalWidth);", index)
 
+    def markdown_images(self, index: int) -> list[int]:
+        """Widths of the images a rendered markdown cell shows, each fully loaded (0: a broken image)."""
+        self.scroll_to(index)
+        return self.js("const cell = window.jupyterapp.shell.currentWidget.content.widgets[arguments[0]];"
+                       "const images = [...cell.node.querySelectorAll('.jp-RenderedMarkdown img')];"
+                       "return images.every(i => i.complete) ? images.map(i => i.naturalWidth) : [];", index)
+
     def dialog_text(self, timeout: float = 180) -> str:
         """The text of the dialog JupyterLab shows next (waits for it)."""
         return self.wait(lambda: self.js("const d = document.querySelector('.jp-Dialog-content');"

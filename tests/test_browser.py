@@ -1,6 +1,6 @@
 """A student's path through JupyterLab in a real browser (headless Chromium, tests/browser.py).
 
-Open sprint 01, Run All: it stops at problem 1 with its NotImplementedError. Validate the untouched
+Open sprint 01: its diagram loads. Run All: it stops at problem 1 with its NotImplementedError. Validate the untouched
 notebook: the dialog lists the failing problems. Put in the answers of problems 1 and 2, run all
 again: the ticks of their visible checks and the plot that uses them. Validate a solved copy:
 Success. The student's JupyterLab has no instructor tools. Screenshots of each step are saved in
@@ -62,6 +62,10 @@ def test_a_students_path_through_sprint_01(session):
     browser.screenshot("01-opened")
 
     sources = browser.cell_sources()
+    diagram = index_of(sources, "](diagrams/rnn_unrolled.svg)")
+    widths = browser.wait(lambda: browser.markdown_images(diagram), timeout=30, what="the diagram")
+    assert widths[0] > 300, f"the diagram does not load: naturalWidth {widths}"
+    browser.screenshot("01-diagram")
     problem_1 = index_of(sources, "# Hidden tests for `rnn_step_forward`")
     problem_2 = index_of(sources, "# Hidden tests for `rnn_forward`")
     plot = index_of(sources, "plt.show()", problem_2)

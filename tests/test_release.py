@@ -35,6 +35,18 @@ def test_notebooks_equal_a_fresh_release(regenerated, assignment_id):
     assert committed == fresh, "notebooks/ is out of date: run `make release` and commit it"
 
 
+@pytest.mark.parametrize("assignment_id", ASSIGNMENTS)
+def test_other_files_equal_a_fresh_release(regenerated, assignment_id):
+    """The files a notebook shows (its diagrams) are released with it, as they are in solutions/."""
+    def others(folder):
+        return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+                if p.is_file() and p.suffix != ".ipynb"}
+
+    fresh, committed = others(regenerated / assignment_id), others(NOTEBOOKS / assignment_id)
+    assert committed == fresh, "notebooks/ is out of date: run `make release` and commit it"
+    assert set(fresh) == set(others(source_notebook(assignment_id).parent))
+
+
 def test_no_stray_release_folders():
     assert sorted(p.name for p in NOTEBOOKS.iterdir() if p.is_dir()) == ASSIGNMENTS
 

@@ -69,8 +69,10 @@ def student_env(dist, tmp_path_factory):
 def test_the_zip_holds_the_release_the_package_and_the_settings(dist):
     files = sorted(str(p.relative_to(dist)) for p in dist.rglob("*") if p.is_file())
     notebooks = [f"notebooks/{a}/{a}.ipynb" for a in ASSIGNMENTS]
-    assert files == sorted([*PACKAGE, *SETTINGS, *notebooks])
-    for name in notebooks:
+    diagrams = [str(p.relative_to(ROOT)) for a in ASSIGNMENTS for p in (ROOT / "notebooks" / a).glob("diagrams/*.svg")]
+    assert diagrams, "the release shows diagrams"
+    assert files == sorted([*PACKAGE, *SETTINGS, *notebooks, *diagrams])
+    for name in notebooks + diagrams:
         assert filecmp.cmp(dist / name, ROOT / name, shallow=False), f"{name} differs from the release"
 
 
