@@ -45,6 +45,59 @@ def test_step_backward_matches_numerical_gradients(N, T, D, H):
         assert_close_to_numerical(grad, numerical_gradient(loss, inputs[name]), name)
 
 
+def lstm_outputs_from_preactivations(z, c_prev):
+    """h_next and c_next of one step from its pre-activations z (N, 4H), blocks i, f, g, o."""
+    zi, zf, zg, zo = np.split(z, 4, axis=1)
+    c_next = lb.sigmoid(zf) * c_prev + lb.sigmoid(zi) * np.tanh(zg)
+    return lb.sigmoid(zo) * np.tanh(c_next), c_next
+
+
+@pytest.mark.parametrize("N, T, D, H", SHAPES)
+def test_gate_gradients_match_numerical_gradients_on_the_preactivations(N, T, D, H):
+    rng = np.random.default_rng(3000 + N * 100 + D * 10 + H)
+    dh_next, dc_next = rng.normal(size=(N, H)), rng.normal(size=(N, H))
+    x_t, h_prev, c_prev = rng.normal(size=(N, D)), rng.uniform(-1, 1, (N, H)), rng.normal(size=(N, H))
+    W, U, b = lb.lstm_weights(rng, D, H)
+    z = x_t @ W + h_prev @ U + b
+
+    def loss():
+        h_next, c_next = lstm_outputs_from_preactivations(z, c_prev)
+        return np.sum(h_next * dh_next) + np.sum(c_next * dc_next)
+
+    dz = lb.ref_lstm_gate_gradients(dh_next, dc_next, x_t, h_prev, c_prev, W, U, b)
+    assert dz.shape == (N, 4 * H)
+    assert_close_to_numerical(dz, numerical_gradient(loss, z), "dz")
+
+
+def test_gate_gradients_give_the_step_references_parameter_gradients():
+    """dz contracted with the step's inputs is the step reference's dW, dU, db, dx_t and dh_prev."""
+    rng = np.random.default_rng(13)
+    N, D, H = 4, 3, 5
+    dh_next, dc_next = rng.normal(size=(N, H)), rng.normal(size=(N, H))
+    x_t, h_prev, c_prev = rng.normal(size=(N, D)), rng.uniform(-1, 1, (N, H)), rng.normal(size=(N, H))
+    W, U, b = lb.lstm_weights(rng, D, H)
+    dz = lb.ref_lstm_gate_gradients(dh_next, dc_next, x_t, h_prev, c_prev, W, U, b)
+    dx_t, dh_prev, _, dW, dU, db = lb.ref_lstm_step_backward(dh_next, dc_next, x_t, h_prev, c_prev, W, U, b)
+    for got, want in [(dz @ W.T, dx_t), (dz @ U.T, dh_prev), (x_t.T @ dz, dW), (h_prev.T @ dz, dU),
+                      (dz.sum(axis=0), db)]:
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-13)
+
+
+def test_block_comparison_names_exactly_the_blocks_that_differ():
+    rng = np.random.default_rng(14)
+    expected = rng.normal(size=(3, 8))  # H = 2
+    case = type("Case", (), {"dtype": np.float64})()
+    assert lb.compare_gate_blocks(expected.copy(), expected, case) is None
+    wrong = expected.copy()
+    wrong[:, 2:4] += 0.5  # the forget-gate block
+    message = lb.compare_gate_blocks(wrong, expected, case)
+    assert "the forget gate f (columns H:2H)" in message and "the blocks i, g, o are right" in message
+    wrong[:, 6:] *= -1  # and the output gate
+    message = lb.compare_gate_blocks(wrong, expected, case)
+    assert "2 of its four blocks" in message and "output gate o" in message and "input gate" not in message
+    assert "has shape (3, 6)" in lb.compare_gate_blocks(expected[:, :6], expected, case)
+
+
 @pytest.mark.parametrize("N, T, D, H", SHAPES)
 def test_sequence_backward_matches_numerical_gradients(N, T, D, H):
     rng = np.random.default_rng(1000 + N * 100 + T * 10 + H)

@@ -1,17 +1,19 @@
 """Hidden checks for sprint 04_lstm_backward: references, input generators and typical mistakes.
 
 The module carries its own LSTM forward pass (Keras layout: ``W (D, 4H)``, ``U (H, 4H)``, ``b (4H,)``,
-gate blocks i, f, g, o), so it depends on no other sprint. Two references are written in different
-styles on purpose: the step reference works on one time step, the sequence reference stores the
-gate pre-activation gradients of every step and contracts them with the inputs in one go at the end.
-The typical mistakes are produced by ``_step_variant`` and ``_chain``, which reproduce one error each.
+gate blocks i, f, g, o), so it depends on no other sprint. The references are written in different
+styles on purpose: the gate-gradient reference differentiates the activations as functions of the
+pre-activations, the step reference works with the gate values of one time step, the sequence
+reference stores the gate pre-activation gradients of every step and contracts them with the inputs
+in one go at the end. The typical mistakes are produced by ``_gate_variant``, ``_step_variant`` and
+``_chain``, which reproduce one error each.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .framework import Case, Problem, float_case
+from .framework import Case, Problem, compare_array, float_case
 
 SPRINT = "04_lstm_backward"
 
@@ -90,6 +92,29 @@ def ref_lstm_forward(x, h0, c0, W, U, b):
 # ---------------------------------------------------------------- references
 
 
+def ref_lstm_gate_gradients(dh_next, dc_next, x_t, h_prev, c_prev, W, U, b):
+    """dL/dz (N, 4H) for z = x_t W + h_prev U + b, blocks i, f, g, o, by the chain rule on z itself.
+
+    Written with the derivatives as functions of the pre-activations (sigma(z) sigma(-z) and
+    1 / cosh(z)**2), unlike the step reference, which uses the gate values.
+    """
+    dh_next, dc_next, x_t, h_prev, c_prev, W, U, b = (
+        np.asarray(a, np.float64) for a in (dh_next, dc_next, x_t, h_prev, c_prev, W, U, b)
+    )
+    zi, zf, zg, zo = np.split(x_t @ W + h_prev @ U + b, 4, axis=1)  # 4 x (N, H)
+    c_next = sigmoid(zf) * c_prev + sigmoid(zi) * np.tanh(zg)  # (N, H)
+    dc = dc_next + dh_next * sigmoid(zo) / np.cosh(c_next) ** 2  # (N, H): both paths into c_next
+    return np.concatenate(
+        [
+            dc * np.tanh(zg) * sigmoid(zi) * sigmoid(-zi),
+            dc * c_prev * sigmoid(zf) * sigmoid(-zf),
+            dc * sigmoid(zi) / np.cosh(zg) ** 2,
+            dh_next * np.tanh(c_next) * sigmoid(zo) * sigmoid(-zo),
+        ],
+        axis=1,
+    )  # (N, 4H)
+
+
 def ref_lstm_step_backward(dh_next, dc_next, x_t, h_prev, c_prev, W, U, b):
     """Gradients of one LSTM step, gates recomputed from the inputs."""
     dh_next, dc_next, x_t, h_prev, c_prev, W, U, b = (
@@ -144,6 +169,77 @@ def ref_lstm_backward(dh, x, h0, c0, W, U, b):
 
 
 # ---------------------------------------------------------------- typical mistakes
+
+
+GATE_BLOCKS = ("input gate i", "forget gate f", "candidate g", "output gate o")
+GATE_COLUMNS = ("0:H", "H:2H", "2H:3H", "3H:4H")
+
+
+def compare_gate_blocks(got, expected, case) -> str | None:
+    """The usual array comparison, and when the values differ, which of the four blocks are wrong."""
+    message = compare_array("dz", got, expected, case.dtype)
+    if message is None or "wrong values" not in message:
+        return message
+    H = expected.shape[1] // 4
+    wrong = [k for k in range(4)
+             if compare_array("dz", got[:, k * H:(k + 1) * H], expected[:, k * H:(k + 1) * H], case.dtype)]
+    if not wrong:
+        return message
+    named = ", ".join(f"the {GATE_BLOCKS[k]} (columns {GATE_COLUMNS[k]})" for k in wrong)
+    right = [GATE_BLOCKS[k].rsplit(" ", 1)[1] for k in range(4) if k not in wrong]
+    first = wrong[0]
+    detail = compare_array(f"dz[:, {GATE_COLUMNS[first]}]", got[:, first * H:(first + 1) * H],
+                           expected[:, first * H:(first + 1) * H], case.dtype)
+    count = "all four" if len(wrong) == 4 else f"{len(wrong)} of its four"
+    return (f"dz is wrong in {count} blocks: {named}"
+            + (f"; the blocks {', '.join(right)} are right. " if len(right) > 1 else
+               f"; the block {right[0]} is right. " if right else ". ")
+            + detail)
+
+
+def _gate_variant(mistake: str):
+    """The gate pre-activation gradient with exactly one typical mistake (named by ``mistake``)."""
+
+    def gate_gradients(dh_next, dc_next, x_t, h_prev, c_prev, W, U, b):
+        dh_next, dc_next, x_t, h_prev, c_prev, W, U, b = (
+            np.asarray(a, np.float64) for a in (dh_next, dc_next, x_t, h_prev, c_prev, W, U, b)
+        )
+        zi, zf, zg, zo = np.split(x_t @ W + h_prev @ U + b, 4, axis=1)
+        i, f, g, o = sigmoid(zi), sigmoid(zf), np.tanh(zg), sigmoid(zo)
+        c_next = f * c_prev + i * g
+        tanh_c = np.tanh(c_next)
+        dc = (0 if mistake == "no dc_next" else dc_next) + dh_next * o * (1 if mistake == "no tanh'" else 1 - tanh_c**2)
+        di, df, dg = dc * g, dc * (c_next if mistake == "c_next in df" else c_prev), dc * i
+        if mistake == "di dg swapped":
+            di, dg = dg, di
+        do = (dc if mistake == "do from dc" else dh_next) * tanh_c
+        if mistake == "no gate derivatives":
+            return np.hstack([di, df, dg, do])
+        blocks = [di * i * (1 - i), df * f * (1 - f),
+                  dg * (g * (1 - g) if mistake == "sigmoid' for g" else 1 - g**2), do * o * (1 - o)]
+        if mistake == "ifog":
+            blocks = [blocks[0], blocks[1], blocks[3], blocks[2]]
+        return np.hstack(blocks)
+
+    return gate_gradients
+
+
+GATE_MISTAKES = {
+    "the gradient dc_next arriving from the next step is not added to dc": _gate_variant("no dc_next"),
+    "the derivative of tanh(c_next), 1 - tanh(c_next)**2, is missing on the path from h to c":
+        _gate_variant("no tanh'"),
+    "the candidate g is differentiated like a sigmoid, g * (1 - g), instead of 1 - g**2":
+        _gate_variant("sigmoid' for g"),
+    "the blocks are stacked as i, f, o, g instead of the Keras order i, f, g, o": _gate_variant("ifog"),
+    "the derivatives of the activations are left out: the blocks hold the gradients on the gate values "
+    "i, f, g, o, not on their pre-activations z": _gate_variant("no gate derivatives"),
+    "the forget-gate block uses the new cell state c_next where the old one, c_prev, belongs":
+        _gate_variant("c_next in df"),
+    "the input-gate and candidate blocks are swapped: the gradient on i is multiplied by g, the one on g by i":
+        _gate_variant("di dg swapped"),
+    "the output gate takes the cell gradient dc instead of dh_next: o only acts on h_next":
+        _gate_variant("do from dc"),
+}
 
 
 def _step_variant(mistake: str):
@@ -265,6 +361,16 @@ SEQUENCE_MISTAKES = {
 # ---------------------------------------------------------------- problems
 
 PROBLEMS = [
+    Problem(
+        name="lstm_gate_gradients",
+        sprint=SPRINT,
+        generate=step_cases,
+        reference=ref_lstm_gate_gradients,
+        output_names=("dz",),
+        arg_names=("dh_next", "dc_next", "x_t", "h_prev", "c_prev", "W", "U", "b"),
+        mistakes=GATE_MISTAKES,
+        compare=compare_gate_blocks,
+    ),
     Problem(
         name="lstm_step_backward",
         sprint=SPRINT,

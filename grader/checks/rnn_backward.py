@@ -417,7 +417,8 @@ PROBLEMS = [
             "the derivative is written 1 - tanh(h_next)**2 (h_next is already a tanh)":
                 _step_variant(deriv="tanh"),
             "dh_prev is computed with Wh instead of Wh.T": _step_variant(dh_prev_wh="plain"),
-            "dWh is transposed (da.T @ h_prev instead of h_prev.T @ da)": _step_variant(dwh_transposed=True),
+            "dWh is transposed (the right shape, but its rows and columns are swapped)":
+                _step_variant(dwh_transposed=True),
             "db is averaged over the batch instead of summed": lambda *a: (
                 lambda r, n: (*r[:4], r[4] / n))(_step_variant()(*a), np.shape(a[0])[0]),
         },

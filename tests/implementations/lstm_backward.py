@@ -30,6 +30,114 @@ def lstm_forward(x, h0, c0, W, U, b):
     return h, c
 
 
+# ---------------------------------------------------------------- lstm_gate_gradients
+
+
+def gates_textbook(dh_next, dc_next, x_t, h_prev, c_prev, W, U, b):
+    """The textbook version (correct): the gate values, then one factor per block."""
+    i, f, g, o = forward_gates(x_t, h_prev, W, U, b)
+    tc = np.tanh(f * c_prev + i * g)
+    dc = dc_next + dh_next * o * (1 - tc**2)
+    return np.concatenate([dc * g * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * (1 - g**2),
+                           dh_next * tc * o * (1 - o)], axis=1)
+
+
+def gates_block_assignment(dh_next, dc_next, x_t, h_prev, c_prev, W, U, b):
+    """Preallocated dz, float64 casts first, each block written into its slice."""
+    dh_next, dc_next, x_t, h_prev, c_prev = (np.array(a, dtype=np.float64)
+                                             for a in (dh_next, dc_next, x_t, h_prev, c_prev))
+    W, U, b = (np.array(a, dtype=np.float64) for a in (W, U, b))
+    H = h_prev.shape[1]
+    z = x_t @ W + h_prev @ U + b
+    s = 0.5 * (1 + np.tanh(0.5 * z))  # sigmoid of every block; only i, f, o use it
+    i, f, o = s[:, :H], s[:, H:2 * H], s[:, 3 * H:]
+    g = np.tanh(z[:, 2 * H:3 * H])
+    c = f * c_prev + i * g
+    dc = dc_next + dh_next * o / np.cosh(c) ** 2
+    dz = np.empty_like(z)
+    dz[:, :H] = dc * g * i * (1 - i)
+    dz[:, H:2 * H] = dc * c_prev * f * (1 - f)
+    dz[:, 2 * H:3 * H] = dc * i * (1 - g * g)
+    dz[:, 3 * H:] = dh_next * np.tanh(c) * o * (1 - o)
+    return dz
+
+
+def gates_per_sample(dh_next, dc_next, x_t, h_prev, c_prev, W, U, b):
+    """One sample at a time, stacked at the end."""
+    rows = []
+    for n in range(np.shape(x_t)[0]):
+        rows.append(gates_textbook(*(np.asarray(a, np.float64)[n:n + 1]
+                                     for a in (dh_next, dc_next, x_t, h_prev, c_prev)), W, U, b)[0])
+    return np.stack(rows)
+
+
+def gates_without_dc_next(dh_next, dc_next, x_t, h_prev, c_prev, W, U, b):
+    return gates_textbook(dh_next, np.zeros_like(dc_next), x_t, h_prev, c_prev, W, U, b)
+
+
+def gates_without_activation_derivatives(dh_next, dc_next, x_t, h_prev, c_prev, W, U, b):
+    i, f, g, o = forward_gates(x_t, h_prev, W, U, b)
+    tc = np.tanh(f * c_prev + i * g)
+    dc = dc_next + dh_next * o * (1 - tc**2)
+    return np.concatenate([dc * g, dc * c_prev, dc * i, dh_next * tc], axis=1)
+
+
+def gates_sigmoid_derivative_for_g(dh_next, dc_next, x_t, h_prev, c_prev, W, U, b):
+    i, f, g, o = forward_gates(x_t, h_prev, W, U, b)
+    tc = np.tanh(f * c_prev + i * g)
+    dc = dc_next + dh_next * o * (1 - tc**2)
+    return np.concatenate([dc * g * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * g * (1 - g),
+                           dh_next * tc * o * (1 - o)], axis=1)
+
+
+def gates_ifog_order(dh_next, dc_next, x_t, h_prev, c_prev, W, U, b):
+    dz = gates_textbook(dh_next, dc_next, x_t, h_prev, c_prev, W, U, b)
+    H = dz.shape[1] // 4
+    return np.concatenate([dz[:, :2 * H], dz[:, 3 * H:], dz[:, 2 * H:3 * H]], axis=1)
+
+
+def gates_no_tanh_derivative(dh_next, dc_next, x_t, h_prev, c_prev, W, U, b):
+    i, f, g, o = forward_gates(x_t, h_prev, W, U, b)
+    tc = np.tanh(f * c_prev + i * g)
+    dc = dc_next + dh_next * o
+    return np.concatenate([dc * g * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * (1 - g**2),
+                           dh_next * tc * o * (1 - o)], axis=1)
+
+
+def gates_c_next_in_df(dh_next, dc_next, x_t, h_prev, c_prev, W, U, b):
+    i, f, g, o = forward_gates(x_t, h_prev, W, U, b)
+    c_next = f * c_prev + i * g
+    tc = np.tanh(c_next)
+    dc = dc_next + dh_next * o * (1 - tc**2)
+    return np.concatenate([dc * g * i * (1 - i), dc * c_next * f * (1 - f), dc * i * (1 - g**2),
+                           dh_next * tc * o * (1 - o)], axis=1)
+
+
+def gates_i_and_g_swapped(dh_next, dc_next, x_t, h_prev, c_prev, W, U, b):
+    i, f, g, o = forward_gates(x_t, h_prev, W, U, b)
+    tc = np.tanh(f * c_prev + i * g)
+    dc = dc_next + dh_next * o * (1 - tc**2)
+    return np.concatenate([dc * i * i * (1 - i), dc * c_prev * f * (1 - f), dc * g * (1 - g**2),
+                           dh_next * tc * o * (1 - o)], axis=1)
+
+
+def gates_output_from_dc(dh_next, dc_next, x_t, h_prev, c_prev, W, U, b):
+    i, f, g, o = forward_gates(x_t, h_prev, W, U, b)
+    tc = np.tanh(f * c_prev + i * g)
+    dc = dc_next + dh_next * o * (1 - tc**2)
+    return np.concatenate([dc * g * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * (1 - g**2),
+                           dc * tc * o * (1 - o)], axis=1)
+
+
+def gates_mutates_dc_next(dh_next, dc_next, x_t, h_prev, c_prev, W, U, b):
+    i, f, g, o = forward_gates(x_t, h_prev, W, U, b)
+    tc = np.tanh(f * c_prev + i * g)
+    dc = dc_next
+    dc += dh_next * o * (1 - tc**2)  # in place: changes the caller's dc_next
+    return np.concatenate([dc * g * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * (1 - g**2),
+                           dh_next * tc * o * (1 - o)], axis=1)
+
+
 # ---------------------------------------------------------------- lstm_step_backward
 
 
@@ -273,6 +381,21 @@ def backward_stored_gates(dh, x, h0, c0, W, U, b):
 
 
 WRONG = {
+    "lstm_gate_gradients": {
+        "dc_next ignored": (gates_without_dc_next, "the gradient dc_next arriving from the next step is not added"),
+        "activation derivatives left out": (
+            gates_without_activation_derivatives, "the derivatives of the activations are left out"),
+        "sigmoid' for g": (gates_sigmoid_derivative_for_g, "the candidate g is differentiated like a sigmoid"),
+        "blocks in the order i, f, o, g": (gates_ifog_order, "stacked as i, f, o, g instead of the Keras order"),
+        "tanh'(c) missing": (gates_no_tanh_derivative, "the derivative of tanh(c_next)"),
+        "c_next in the forget block": (gates_c_next_in_df, "the forget-gate block uses the new cell state"),
+        "i and g swapped": (gates_i_and_g_swapped, "the input-gate and candidate blocks are swapped"),
+        "output gate from dc": (gates_output_from_dc, "the output gate takes the cell gradient dc"),
+        "names the one wrong block": (
+            gates_sigmoid_derivative_for_g, "the candidate g (columns 2H:3H); the blocks i, f, o are right"),
+        "mutates dc_next": (gates_mutates_dc_next, "changed its input dc_next in place"),
+        "casts to float32": (lambda *a: gates_textbook(*a).astype(np.float32), "work in float64"),
+    },
     "lstm_step_backward": {
         "dc_next ignored": (step_no_dc_next, "the gradient dc_next arriving from the next step is not added to dc"),
         "dc_prev without * f": (step_no_forget_factor, "dc_prev is dc without the factor f"),
@@ -309,6 +432,11 @@ WRONG = {
 }
 
 CORRECT = {
+    "lstm_gate_gradients": {
+        "textbook, gate values": gates_textbook,
+        "block slices, derivatives from z": gates_block_assignment,
+        "one sample at a time": gates_per_sample,
+    },
     "lstm_step_backward": {
         "per-gate weight blocks": step_per_gate_blocks,
         "one sample at a time with einsum": step_einsum_per_sample,
