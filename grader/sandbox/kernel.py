@@ -15,6 +15,7 @@ at a time.
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 
@@ -66,11 +67,19 @@ class SandboxedKernelManager(AsyncKernelManager):
         active().processes.append(self.provisioner.process)
 
     def client(self, **kwargs):
-        context = zmq.asyncio.Context()
-        context.setsockopt(zmq.MAXMSGSIZE, MESSAGE_LIMIT)  # for every socket of this client
-        # Closing must not wait to deliver messages to a kernel that is gone (it waited about 0.5 s).
-        context.setsockopt(zmq.LINGER, 0)
-        return super().client(context=context, **kwargs)
+        return super().client(context=client_context(), **kwargs)
+
+
+@functools.cache
+def client_context() -> zmq.asyncio.Context:
+    """The ZeroMQ context of every kernel client of this process, capping each message's size.
+
+    One for the process, as Jupyter's own clients share one: the sockets of each client are closed
+    when its notebook ends, while terminating a context of its own cost a third of a second each time.
+    """
+    context = zmq.asyncio.Context()
+    context.setsockopt(zmq.MAXMSGSIZE, MESSAGE_LIMIT)  # for every socket created in it
+    return context
 
 
 RUNNING_CELL: dict = {}  # index and source of the code cell the kernel was last asked to run
