@@ -627,8 +627,8 @@ def torch_hh_bias_only(weight_ih, weight_hh, bias_ih, bias_hh):
 
 def torch_reshaped(weight_ih, weight_hh, bias_ih, bias_hh):
     D, H = np.shape(weight_ih)[1], np.shape(weight_hh)[1]
-    return (np.array(weight_ih, dtype=np.float64).reshape(D, 4 * H), np.array(weight_hh, dtype=np.float64).reshape(H, 4 * H),
-            np.asarray(bias_ih, dtype=np.float64) + bias_hh)
+    return (np.array(weight_ih, dtype=np.float64).reshape(D, 4 * H),
+            np.array(weight_hh, dtype=np.float64).reshape(H, 4 * H), np.asarray(bias_ih, dtype=np.float64) + bias_hh)
 
 
 def torch_gates_reordered(weight_ih, weight_hh, bias_ih, bias_hh):
