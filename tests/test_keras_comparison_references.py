@@ -233,3 +233,72 @@ def test_an_rnn_wrapping_a_cell_is_compared_as_the_layer_of_that_cell():
     assert kc.as_plain_layer(spec) == {"type": "LSTM", "units": 4, "return_sequences": True}
     stacked = {"type": "RNN", "cell": "StackedRNNCells", "return_sequences": False}
     assert kc.as_plain_layer(stacked) == stacked  # no single equivalent layer
+
+
+# ---------------------------------------------------------------- PyTorch's LSTM layout
+
+
+def torch_lstm_forward(x, weight_ih, weight_hh, bias_ih, bias_hh):
+    """PyTorch's LSTM as its documentation writes it, one sample at a time with column vectors:
+    (i, f, g, o) = chunks of W_ih x + b_ih + W_hh h + b_hh, from h_0 = c_0 = 0. Returns (N, T, H)."""
+    N, T, _ = x.shape
+    H = weight_hh.shape[1]
+    out = np.zeros((N, T, H))
+    for n in range(N):
+        h, c = np.zeros(H), np.zeros(H)
+        for t in range(T):
+            a = weight_ih @ x[n, t] + bias_ih + weight_hh @ h + bias_hh  # (4H,)
+            i, f, g, o = np.split(a, 4)
+            i, f, o = (1 / (1 + np.exp(-v)) for v in (i, f, o))
+            c = f * c + i * np.tanh(g)
+            h = o * np.tanh(c)
+            out[n, t] = h
+    return out
+
+
+@pytest.mark.parametrize("D, H", [(3, 5), (4, 4), (1, 2)])
+def test_pytorch_weights_converted_by_the_reference_make_keras_compute_pytorchs_lstm(D, H):
+    rng = np.random.default_rng(D * 10 + H)
+    torch_arrays = [0.5 * a for a in kc.torch_lstm_weights(rng, D, H)]
+    layer = layers.LSTM(H, return_sequences=True)
+    layer.build((None, None, D))
+    layer.set_weights(list(kc.ref_lstm_weights_from_pytorch(*torch_arrays)))
+    x = rng.normal(size=(3, 7, D)).astype(np.float32)
+    np.testing.assert_allclose(np.asarray(layer(x)), torch_lstm_forward(x.astype(np.float64), *torch_arrays),
+                               rtol=RTOL32, atol=ATOL32)
+
+
+def test_pytorch_reference_differs_from_each_mistake_on_every_case():
+    """Every hint names a result that differs from the right one on at least one hidden case."""
+    cases = kc.torch_cases(np.random.default_rng(0))
+    for hint, mistake in kc.TORCH_MISTAKES.items():
+        differs = False
+        for case in cases:
+            want, got = kc.ref_lstm_weights_from_pytorch(*case.args), mistake(*case.args)
+            differs |= any(np.shape(g) != np.shape(w) or not np.allclose(g, w) for g, w in zip(got, want))
+        assert differs, hint
+
+
+# ---------------------------------------------------------------- GRU with reset_after=False
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_gru_reset_before_reference_matches_keras_on_every_hidden_case(seed):
+    for case in kc.gru_before_cases(np.random.default_rng(seed)):
+        x, h0, W, U, b = case.args
+        H = h0.shape[1]
+        layer = layers.GRU(H, reset_after=False, return_sequences=True)
+        layer.build((None, None, x.shape[2]))
+        layer.set_weights([W, U, b])
+        theirs = layer(x.astype(np.float32), initial_state=[h0.astype(np.float32)])
+        np.testing.assert_allclose(np.asarray(theirs), kc.ref_gru_reset_before_forward(*case.args),
+                                   rtol=RTOL32, atol=ATOL32, err_msg=case.label)
+
+
+def test_gru_reset_after_mistake_is_keras_default_layer():
+    """The "reset applied after the product" hint really is reset_after=True (with a zero recurrent bias)."""
+    x, h0, W, U, b = kc.gru_before_cases(np.random.default_rng(3))[0].args
+    after = kc.GRU_BEFORE_MISTAKES[next(h for h in kc.GRU_BEFORE_MISTAKES if h.startswith("the reset gate "
+                                                                                        "multiplies the product"))]
+    np.testing.assert_allclose(after(x, h0, W, U, b), lf.ref_gru_forward(x, h0, W, U, np.stack([b, 0 * b])),
+                               rtol=1e-10, atol=1e-12)

@@ -196,33 +196,43 @@ def test_label_comparison():
 
 
 def test_diagnose_fit_on_the_rule_of_thumb_cases():
+    b = 0.69  # about ln 2: a binary classifier that has learnt nothing
     # training loss much lower than validation loss: overfitting
-    assert pc.ref_diagnose_fit([1.0, 0.5, 0.2, 0.05], [1.0, 0.7, 0.6, 0.6]) == "overfitting"
+    assert pc.ref_diagnose_fit([1.0, 0.5, 0.2, 0.05], [1.0, 0.7, 0.6, 0.6], b) == "overfitting"
     # validation loss turning back up: overfitting even though the last values are close
-    assert pc.ref_diagnose_fit([1.0, 0.5, 0.35, 0.3], [1.0, 0.4, 0.25, 0.3]) == "overfitting"
-    # both about equal and still high: underfitting
-    assert pc.ref_diagnose_fit([0.7, 0.68, 0.66, 0.65], [0.7, 0.69, 0.67, 0.66]) == "underfitting"
-    # both about equal and well down from where they started: good fit
-    assert pc.ref_diagnose_fit([0.7, 0.4, 0.25, 0.2], [0.7, 0.4, 0.26, 0.22]) == "good fit"
-    # a single epoch has not learnt anything yet
-    assert pc.ref_diagnose_fit([0.7], [0.7]) == "underfitting"
+    assert pc.ref_diagnose_fit([1.0, 0.5, 0.35, 0.3], [1.0, 0.4, 0.25, 0.3], b) == "overfitting"
+    # both about equal and still near the baseline: underfitting
+    assert pc.ref_diagnose_fit([0.7, 0.68, 0.66, 0.65], [0.7, 0.69, 0.67, 0.66], b) == "underfitting"
+    # both about equal and far below the baseline: good fit
+    assert pc.ref_diagnose_fit([0.7, 0.4, 0.25, 0.2], [0.7, 0.4, 0.26, 0.22], b) == "good fit"
+    # a single epoch at the baseline has not learnt anything yet
+    assert pc.ref_diagnose_fit([0.7], [0.7], b) == "underfitting"
+
+
+def test_a_model_that_learns_within_one_epoch_is_a_good_fit():
+    # The first epoch already took the loss from 0.69 to 0.15: later epochs cannot halve it again,
+    # but the model fits well. Measured against the first epoch it would read as underfitting.
+    train, val = [0.16, 0.12, 0.1, 0.09], [0.15, 0.12, 0.1, 0.095]
+    assert pc.ref_diagnose_fit(train, val, 0.69) == "good fit"
+    assert pc.fit_first_epoch_as_baseline(np.array(train), np.array(val), 0.69) == "underfitting"
 
 
 def test_diagnose_fit_thresholds():
-    val = [2.0, 0.5]  # validation halved at least, never rose
-    assert pc.ref_diagnose_fit([2.0, 0.5 / 1.25], val) == "overfitting"  # 25 % gap
-    assert pc.ref_diagnose_fit([2.0, 0.5 / 1.15], val) == "good fit"  # 15 % gap
-    assert pc.ref_diagnose_fit([2.0, 0.5], [2.0, 0.4, 0.4 * 1.12]) == "overfitting"  # 12 % rise
-    assert pc.ref_diagnose_fit([2.0, 0.5], [2.0, 0.4, 0.4 * 1.08]) == "good fit"  # 8 % rise
-    assert pc.ref_diagnose_fit([2.0, 1.1], [2.0, 1.1]) == "underfitting"  # 55 % of the first value
-    assert pc.ref_diagnose_fit([2.0, 0.9], [2.0, 0.9]) == "good fit"  # 45 % of the first value
+    val = [2.0, 0.5]  # never rose
+    assert pc.ref_diagnose_fit([2.0, 0.5 / 1.25], val, 2.0) == "overfitting"  # 25 % gap
+    assert pc.ref_diagnose_fit([2.0, 0.5 / 1.15], val, 2.0) == "good fit"  # 15 % gap
+    assert pc.ref_diagnose_fit([2.0, 0.5], [2.0, 0.4, 0.4 * 1.12], 2.0) == "overfitting"  # 12 % rise
+    assert pc.ref_diagnose_fit([2.0, 0.5], [2.0, 0.4, 0.4 * 1.08], 2.0) == "good fit"  # 8 % rise
+    assert pc.ref_diagnose_fit([2.0, 1.1], [2.0, 1.1], 2.0) == "underfitting"  # 55 % of the baseline
+    assert pc.ref_diagnose_fit([2.0, 0.9], [2.0, 0.9], 2.0) == "good fit"  # 45 % of the baseline
+    assert pc.ref_diagnose_fit([5.0, 0.9], [5.0, 0.9], 1.6) == "underfitting"  # 56 %, though v0 fell 5-fold
 
 
 def test_diagnose_fit_accepts_lists_and_arrays_without_changing_them():
     train = np.array([1.0, 0.5, 0.2], dtype=np.float32)
     val = np.array([1.0, 0.6, 0.7], dtype=np.float32)
     before = (train.copy(), val.copy())
-    assert pc.ref_diagnose_fit(train, val) == pc.ref_diagnose_fit(list(train), list(val)) == "overfitting"
+    assert pc.ref_diagnose_fit(train, val, 1.0) == pc.ref_diagnose_fit(list(train), list(val), 1.0) == "overfitting"
     assert np.array_equal(train, before[0]) and np.array_equal(val, before[1])
 
 
@@ -231,6 +241,8 @@ FAMILY_DIAGNOSIS = {
     "overfitting: gap": "overfitting",
     "overfitting: rise": "overfitting",
     "underfitting": "underfitting",
+    "underfitting after a poor start": "underfitting",
+    "good fit after one fast epoch": "good fit",
     "overfitting while still high": "overfitting",
     "overfitting on a tiny scale": "overfitting",
     "good fit on a large scale": "good fit",
@@ -247,17 +259,29 @@ def test_synthetic_curves_match_their_family_and_keep_clear_of_every_threshold()
         for family, case in zip(pc.FAMILIES, pc.fit_cases(np.random.default_rng(seed))):
             train = np.asarray(case.args[0], np.float64)
             val = np.asarray(case.args[1], np.float64)
-            assert len(train) == len(val) >= 1 and np.all(train > 0) and np.all(val > 0)
+            baseline = float(case.args[2])
+            assert len(train) == len(val) >= 1 and np.all(train > 0) and np.all(val > 0) and baseline > 0
             expected = FAMILY_DIAGNOSIS[family]
             assert pc.ref_diagnose_fit(*case.args) == expected, (seed, family)
             t, v = train[-1], val[-1]
-            for ratio, threshold in ((v / t, pc.GAP), (v / val.min(), pc.RISE), (v / val[0], pc.HALF)):
+            for ratio, threshold in ((v / t, pc.GAP), (v / val.min(), pc.RISE), (v / baseline, pc.HALF)):
                 assert abs(ratio / threshold - 1) >= 0.02, (seed, family, ratio, threshold)
+
+
+def test_the_first_epoch_rule_disagrees_on_every_draw():
+    """The families built against the earlier rule (first epoch as the yardstick) catch it every time."""
+    for seed in range(100):
+        cases = dict(zip(pc.FAMILIES, pc.fit_cases(np.random.default_rng(seed))))
+        for family in ("underfitting after a poor start", "good fit after one fast epoch"):
+            args = [np.asarray(a, np.float64) for a in cases[family].args]
+            assert pc.fit_first_epoch_as_baseline(*args) != pc.ref_diagnose_fit(*args), (seed, family)
 
 
 def test_diagnose_fit_does_not_depend_on_the_scale_of_the_loss():
     rng = np.random.default_rng(1)
     for case in pc.fit_cases(rng):
         scale = float(rng.uniform(0.01, 100))
-        train, val = (np.asarray(a, np.float64) for a in case.args)
-        assert pc.ref_diagnose_fit(train * scale, val * scale) == pc.ref_diagnose_fit(train, val)
+        train, val = (np.asarray(a, np.float64) for a in case.args[:2])
+        baseline = float(case.args[2])
+        assert pc.ref_diagnose_fit(train * scale, val * scale, baseline * scale) == pc.ref_diagnose_fit(
+            train, val, baseline)

@@ -1,6 +1,6 @@
 """Hidden checks for sprint 07_keras_comparison: references, input generators and typical mistakes.
 
-Three kinds of problems:
+Four kinds of problems:
 
 - ``keras_*_weights(...)`` turn the course's numpy weights into the list ``layer.set_weights`` takes.
   The course uses Keras's layout everywhere, so the answer is a list of copies with exactly Keras's
@@ -9,6 +9,10 @@ Three kinds of problems:
 - ``numpy_weights_from_keras_*(layer)`` read a real Keras layer. The case holds a ``LayerSpec``
   (kind, sizes, random weights); the side that calls the student's function builds the layer from
   it, and reports a function that changes the layer's weights as one that changed its input.
+- ``lstm_weights_from_pytorch(...)`` and ``gru_reset_before_forward(...)`` are numpy problems on fresh
+  random arrays: PyTorch's LSTM layout turned into Keras's, and the forward pass of
+  ``keras.layers.GRU(reset_after=False)``. Their references are written from the equations, block by
+  block; ``tests/test_keras_comparison_references.py`` checks them against Keras.
 - ``build_*()`` return a built Keras model, which comes back as a ``ModelSpec``: the model's layers
   (type, units, ``return_sequences``, the output activation where the course's table has one) and
   ``count_params()``. Parameter-free ``Dropout`` layers are ignored, and an ``Activation`` layer
@@ -262,6 +266,172 @@ def _gru_mistakes(direction: str):
     }
 
 
+# ---------------------------------------------------------------- PyTorch's LSTM layout
+
+TORCH_NAMES = ("W", "U", "b")
+
+
+def torch_lstm_weights(rng, D: int, H: int):
+    """weight_ih (4H, D), weight_hh (4H, H), bias_ih (4H,), bias_hh (4H,): PyTorch's nn.LSTM layout."""
+    return (rng.normal(0, 1, (4 * H, D)), rng.normal(0, 1, (4 * H, H)),
+            rng.normal(0, 1, 4 * H), rng.normal(0, 1, 4 * H))
+
+
+def torch_cases(rng) -> list[Case]:
+    """D = H (where an untransposed matrix keeps a plausible shape), D != H both ways, H = 1, random."""
+    fixed = [(3, 3), (2, 5), (4, 1), (1, 2)]
+    drawn = [tuple(int(v) for v in rng.integers(1, 9, 2)) for _ in range(2)]
+    cases = []
+    for i, (D, H) in enumerate(fixed + drawn):
+        dtype = np.float32 if i % 2 else np.float64
+        cases.append(float_case(torch_lstm_weights(rng, D, H), dtype, f"D={D}, H={H}"))
+    return cases
+
+
+def ref_lstm_weights_from_pytorch(weight_ih, weight_hh, bias_ih, bias_hh):
+    """PyTorch computes the gates of all four blocks as W_ih x + b_ih + W_hh h + b_hh (x and h columns),
+    rows k*H to (k+1)*H being gate k in the order i, f, g, o; Keras computes x W + h U + b (rows), columns
+    k*H to (k+1)*H being block k in the order i, f, c, o. The same gate order, so gate k goes to block k,
+    its rows becoming columns, and the two biases, always added together, become one."""
+    weight_ih = np.asarray(weight_ih, dtype=np.float64)
+    weight_hh = np.asarray(weight_hh, dtype=np.float64)
+    H = weight_hh.shape[1]
+    D = weight_ih.shape[1]
+    W, U, b = np.zeros((D, 4 * H)), np.zeros((H, 4 * H)), np.zeros(4 * H)
+    for k in range(4):  # i, f, g (Keras's c), o
+        rows = slice(k * H, (k + 1) * H)
+        for d in range(D):
+            W[d, rows] = weight_ih[rows, d]
+        for j in range(H):
+            U[j, rows] = weight_hh[rows, j]
+        b[rows] = np.asarray(bias_ih, dtype=np.float64)[rows] + np.asarray(bias_hh, dtype=np.float64)[rows]
+    return W, U, b
+
+
+def _f64(*arrays):
+    return tuple(np.asarray(a, dtype=np.float64) for a in arrays)
+
+
+def _torch_block_order(order):
+    def mistake(weight_ih, weight_hh, bias_ih, bias_hh):
+        W, U, b = ref_lstm_weights_from_pytorch(weight_ih, weight_hh, bias_ih, bias_hh)
+        H = U.shape[0]
+        return tuple(_reorder_blocks(a, H, order) for a in (W, U, b))
+    return mistake
+
+
+TORCH_MISTAKES = {
+    "weight_ih and weight_hh are not transposed: PyTorch stores them as (4H, D) and (4H, H), one row per "
+    "unit; Keras's kernels are (D, 4H) and (H, 4H), one column per unit":
+        lambda wi, wh, bi, bh: _f64(wi, wh, np.add(bi, bh)),
+    "weight_ih is transposed but weight_hh is not":
+        lambda wi, wh, bi, bh: _f64(np.transpose(wi), wh, np.add(bi, bh)),
+    "the matrices are reshaped instead of transposed: reshape keeps the order of the entries, so the "
+    "rows of each gate are cut into pieces":
+        lambda wi, wh, bi, bh: _f64(np.reshape(wi, (np.shape(wi)[1], -1)), np.reshape(wh, (np.shape(wh)[1], -1)),
+                                    np.add(bi, bh)),
+    "only bias_ih is used: PyTorch adds both biases in every gate, so Keras's single bias is "
+    "bias_ih + bias_hh":
+        lambda wi, wh, bi, bh: _f64(np.transpose(wi), np.transpose(wh), bi),
+    "only bias_hh is used: PyTorch adds both biases in every gate, so Keras's single bias is "
+    "bias_ih + bias_hh":
+        lambda wi, wh, bi, bh: _f64(np.transpose(wi), np.transpose(wh), bh),
+    "the two biases are averaged instead of added":
+        lambda wi, wh, bi, bh: _f64(np.transpose(wi), np.transpose(wh), (np.asarray(bi) + np.asarray(bh)) / 2),
+    "the gate blocks are reordered as i, f, o, g; PyTorch's order i, f, g, o is already Keras's i, f, c, o":
+        _torch_block_order((0, 1, 3, 2)),
+    "the gate blocks are reordered as f, i, g, o; PyTorch's order i, f, g, o is already Keras's i, f, c, o":
+        _torch_block_order((1, 0, 2, 3)),
+    "the gate blocks are put in reverse order; PyTorch's order i, f, g, o is already Keras's i, f, c, o":
+        _torch_block_order((3, 2, 1, 0)),
+}
+
+
+# ---------------------------------------------------------------- GRU with reset_after=False
+
+
+def gru_before_cases(rng) -> list[Case]:
+    """Sequences (N, T, D), a non-zero h0 (N, H), W (D, 3H), U (H, 3H), b (3H,); T = 1 and H = 1 included."""
+    sizes = [(2, 4, 3, 2), (3, 1, 2, 3), (1, 5, 1, 1), (4, 3, 2, 4)]
+    sizes.append(tuple(int(v) for v in rng.integers([1, 1, 1, 1], [5, 7, 5, 5])))
+    cases = []
+    for i, (N, T, D, H) in enumerate(sizes):
+        arrays = (rng.normal(0, 1, (N, T, D)), rng.normal(0, 0.5, (N, H)), rng.normal(0, 0.8, (D, 3 * H)),
+                  rng.normal(0, 0.8, (H, 3 * H)), rng.normal(0, 0.5, 3 * H))
+        dtype = np.float32 if i % 2 else np.float64
+        cases.append(float_case(arrays, dtype, f"N={N}, T={T}, D={D}, H={H}"))
+    return cases
+
+
+def _logistic(a):
+    return 0.5 * (1.0 + np.tanh(0.5 * a))  # the logistic sigmoid, written without exp
+
+
+def ref_gru_reset_before_forward(x, h0, W, U, b):
+    """keras.layers.GRU(H, reset_after=False): blocks z, r, h of W (D, 3H), U (H, 3H) and b (3H,);
+    z = sigma(x W_z + h U_z + b_z), r = sigma(x W_r + h U_r + b_r),
+    candidate = tanh(x W_h + (r * h) U_h + b_h), h_new = z * h + (1 - z) * candidate."""
+    x, h, W, U, b = (np.asarray(a, dtype=np.float64) for a in (x, h0, W, U, b))
+    N, T, _ = x.shape
+    H = h.shape[1]
+    Wz, Wr, Wh = W[:, :H], W[:, H:2 * H], W[:, 2 * H:]
+    Uz, Ur, Uh = U[:, :H], U[:, H:2 * H], U[:, 2 * H:]
+    bz, br, bh = b[:H], b[H:2 * H], b[2 * H:]
+    out = np.empty((N, T, H))
+    for t in range(T):
+        xt = x[:, t, :]
+        z = _logistic(np.dot(xt, Wz) + np.dot(h, Uz) + bz)
+        r = _logistic(np.dot(xt, Wr) + np.dot(h, Ur) + br)
+        candidate = np.tanh(np.dot(xt, Wh) + np.dot(r * h, Uh) + bh)
+        h = z * h + (1.0 - z) * candidate
+        out[:, t, :] = h
+    return out
+
+
+def _gru_variant(*, reset="before", update="keras", order=(0, 1, 2), use_h0=True, last_only=False):
+    """The forward pass with one thing changed, for the hints."""
+    def forward(x, h0, W, U, b):
+        x, h, W, U, b = (np.asarray(a, dtype=np.float64) for a in (x, h0, W, U, b))
+        H = h.shape[1]
+        W, U, b = (_reorder_blocks(a, H, order) for a in (W, U, b))
+        h = h if use_h0 else np.zeros_like(h)
+        states = []
+        for t in range(x.shape[1]):
+            xt = x[:, t]
+            z = _logistic(xt @ W[:, :H] + h @ U[:, :H] + b[:H])
+            r = _logistic(xt @ W[:, H:2 * H] + h @ U[:, H:2 * H] + b[H:2 * H])
+            if reset == "before":
+                a = xt @ W[:, 2 * H:] + (r * h) @ U[:, 2 * H:] + b[2 * H:]
+            elif reset == "after":
+                a = xt @ W[:, 2 * H:] + r * (h @ U[:, 2 * H:]) + b[2 * H:]
+            elif reset == "after, bias inside":
+                a = xt @ W[:, 2 * H:] + r * (h @ U[:, 2 * H:] + b[2 * H:])
+            else:
+                a = xt @ W[:, 2 * H:] + h @ U[:, 2 * H:] + b[2 * H:]
+            candidate = np.tanh(a)
+            h = z * h + (1 - z) * candidate if update == "keras" else (1 - z) * h + z * candidate
+            states.append(h)
+        return states[-1] if last_only else np.stack(states, axis=1)
+    return forward
+
+
+GRU_BEFORE_MISTAKES = {
+    "the reset gate multiplies the product, r * (h U_h): that is reset_after=True; with reset_after=False "
+    "it multiplies the state before the product, (r * h) U_h":
+        _gru_variant(reset="after"),
+    "the reset gate multiplies (h U_h + b_h): that is reset_after=True's recurrent part; with "
+    "reset_after=False it multiplies the state before the product, (r * h) U_h, and b_h stays outside":
+        _gru_variant(reset="after, bias inside"),
+    "the reset gate is left out of the candidate": _gru_variant(reset="none"),
+    "z and 1 - z are swapped: Keras keeps z of the old state, h = z * h_prev + (1 - z) * candidate":
+        _gru_variant(update="swapped"),
+    "the z and r blocks are swapped (Keras's order is z, r, h)": _gru_variant(order=(1, 0, 2)),
+    "h0 is ignored: the first step starts from zeros instead of h0": _gru_variant(use_h0=False),
+    "only the last state is returned; the function returns every state, shape (N, T, H)":
+        _gru_variant(last_only=True),
+}
+
+
 # ---------------------------------------------------------------- models
 
 def _describe_layer(spec: dict) -> str:
@@ -484,6 +654,24 @@ PROBLEMS = [
         arg_names=("layer",),
         compare=weights_tuple_compare("gru"),
         mistakes={**FROM_KERAS_COMMON, **_gru_mistakes("from")},
+    ),
+    Problem(
+        name="lstm_weights_from_pytorch",
+        sprint=SPRINT,
+        generate=torch_cases,
+        reference=ref_lstm_weights_from_pytorch,
+        output_names=TORCH_NAMES,
+        arg_names=("weight_ih", "weight_hh", "bias_ih", "bias_hh"),
+        mistakes=TORCH_MISTAKES,
+    ),
+    Problem(
+        name="gru_reset_before_forward",
+        sprint=SPRINT,
+        generate=gru_before_cases,
+        reference=ref_gru_reset_before_forward,
+        output_names=("h",),
+        arg_names=("x", "h0", "W", "U", "b"),
+        mistakes=GRU_BEFORE_MISTAKES,
     ),
     Problem(
         name="build_imdb_lstm",

@@ -19,7 +19,7 @@ SPRINT = "05_parameter_counting"
 # The diagnose_fit rule of thumb (the notebook states the same numbers).
 GAP = 1.2  # overfitting when the final validation loss is more than 20 % above the final training loss
 RISE = 1.1  # ... or more than 10 % above the best (lowest) validation loss seen so far
-HALF = 0.5  # underfitting when the final validation loss is still above half of its first value
+HALF = 0.5  # underfitting when the final validation loss is still above half of the baseline loss
 LABELS = ("overfitting", "underfitting", "good fit")
 
 
@@ -146,63 +146,77 @@ def _u_shaped(start: float, low: float, end: float, n: int, rng) -> np.ndarray:
 
 
 def _curves(rng, family: str):
-    """(train, val) for one family of synthetic curves; the comments give the margins to the rule."""
+    """(train, val, baseline) for one family of synthetic curves; the comments give the margins to the
+    rule, with b the baseline loss (the loss of a model that has learnt nothing)."""
     u = rng.uniform
     E = int(rng.integers(6, 40))
-    scale = float(np.exp(u(np.log(0.05), np.log(5.0))))  # a loss can be on any scale
-    t0 = scale * u(0.8, 1.2)
-    v0 = t0 * u(0.95, 1.15)
-    if family == "good fit":  # v <= 0.4 v0, v/t in [0.85, 1.15], validation never rises
-        v = v0 * u(0.1, 0.4)
+    b = float(np.exp(u(np.log(0.05), np.log(5.0))))  # a loss can be on any scale
+    t0 = b * u(1.0, 1.3)  # the first epoch has learnt little: both losses start near b or above
+    v0 = t0 * u(1.0, 1.15)
+    if family == "good fit":  # v <= 0.4 b, v/t in [0.85, 1.15], validation never rises
+        v = b * u(0.1, 0.4)
         t = v / u(0.85, 1.15)
         val = _geometric(v0, v, E)
     elif family == "overfitting: gap":  # v/t in [1.3, 3], validation never rises
-        v = v0 * u(0.1, 0.4)
+        v = b * u(0.1, 0.4)
         t = v / u(1.3, 3.0)
         val = _geometric(v0, v, E)
-    elif family == "overfitting: rise":  # v/vmin in [1.15, 1.5], v/t in [0.85, 1.12], v <= 0.45 v0
-        low = v0 * u(0.15, 0.3)
+    elif family == "overfitting: rise":  # v/vmin in [1.15, 1.5], v/t in [0.85, 1.12], v <= 0.45 b
+        low = b * u(0.15, 0.3)
         v = low * u(1.15, 1.5)
         t = v / u(0.85, 1.12)
         val = _u_shaped(v0, low, v, E, rng)
-    elif family == "underfitting":  # v/v0 in [0.6, 0.95], v/t in [0.9, 1.12], validation never rises
-        v = v0 * u(0.6, 0.95)
+    elif family == "underfitting":  # v/b in [0.6, 0.95], v/t in [0.9, 1.12], validation never rises
+        v = b * u(0.6, 0.95)
         t = v / u(0.9, 1.12)
         val = _geometric(v0, v, E)
-    elif family == "overfitting while still high":  # v/v0 in [0.6, 0.9] but v/t in [1.35, 2]
+    elif family == "underfitting after a poor start":  # first epoch far above b: v <= 0.4 v0, v/b in [0.6, 0.9]
+        t0 = b * u(2.5, 4.0)
+        v0 = t0 * u(0.95, 1.1)
+        v = b * u(0.6, 0.9)
+        t = v / u(0.9, 1.12)
+        val = _geometric(v0, v, E)
+    elif family == "good fit after one fast epoch":  # v0 already low: v/v0 in [0.6, 0.9], v/b <= 0.3
+        v0 = b * u(0.2, 0.3)
+        t0 = v0 * u(0.95, 1.1)
         v = v0 * u(0.6, 0.9)
+        t = v / u(0.85, 1.12)
+        val = _geometric(v0, v, E)
+    elif family == "overfitting while still high":  # v/b in [0.6, 0.9] but v/t in [1.35, 2]
+        v = b * u(0.6, 0.9)
         t = v / u(1.35, 2.0)
         val = _geometric(v0, v, E)
     elif family == "overfitting on a tiny scale":  # losses near 0.01: v/t in [1.5, 3], v - t < 0.03
-        t0, v0 = u(0.03, 0.06), u(0.03, 0.06)
+        b = u(0.03, 0.06)
+        t0, v0 = b * u(0.9, 1.1), b * u(0.9, 1.1)
         v = u(0.008, 0.012)
         t = v / u(1.5, 3.0)
         val = _geometric(v0, v, E)
     elif family == "good fit on a large scale":  # losses near 10: v/t in [1.05, 1.15], v - t > 0.3
-        t0 = u(30.0, 60.0)
+        b = u(30.0, 60.0)
+        t0 = b * u(0.95, 1.1)
         v0 = t0 * u(0.95, 1.1)
         t = u(6.0, 10.0)
         v = t * u(1.05, 1.15)
         val = _geometric(v0, v, E)
     elif family == "good fit with a small rise":  # v/vmin in [1.02, 1.07], v/t in [0.8, 1.1]
-        low = v0 * u(0.1, 0.3)
+        low = b * u(0.1, 0.3)
         v = low * u(1.02, 1.07)
         t = v / u(0.8, 1.1)
         val = _u_shaped(v0, low, v, E, rng)
-    elif family == "good fit with dropout":  # train not halved (t/t0 >= 0.6) but v <= 0.4 v0, v < t
-        v = v0 * u(0.25, 0.4)
-        t = t0 * u(0.6, 0.9)
-        t = max(t, v / 0.8)
+    elif family == "good fit with dropout":  # v <= 0.4 b, but t well above half the baseline, v < t
+        v = b * u(0.25, 0.4)
+        t = b * u(0.6, 0.9)
         val = _geometric(v0, v, E)
-    elif family == "one epoch":  # a single value each: v/v0 = 1 > 0.5, v/t in [0.9, 1.1]
+    elif family == "one epoch":  # a single value each: v/b in [0.9, 1.1], v/t in [0.9, 1.1]
         E = 1
-        v = v0
+        v = b * u(0.9, 1.1)
         t = v / u(0.9, 1.1)
         val = np.array([v])
     else:
         raise ValueError(family)
     train = _geometric(t0, t, E)
-    return train, val
+    return train, val, b
 
 
 FAMILIES = (
@@ -210,6 +224,8 @@ FAMILIES = (
     "overfitting: gap",
     "overfitting: rise",
     "underfitting",
+    "underfitting after a poor start",
+    "good fit after one fast epoch",
     "overfitting while still high",
     "overfitting on a tiny scale",
     "good fit on a large scale",
@@ -220,15 +236,16 @@ FAMILIES = (
 
 
 def fit_cases(rng) -> list[Case]:
-    """One pair of curves per family, as lists (like Keras's history), float64 or float32 arrays."""
+    """One pair of curves per family, as lists (like Keras's history), float64 or float32 arrays; the
+    baseline as a Python float or a numpy scalar."""
     cases = []
     for i, family in enumerate(FAMILIES):
-        train, val = _curves(rng, family)
+        train, val, baseline = _curves(rng, family)
         form = ("list", "float64", "float32")[i % 3]
         if form == "list":
-            args = ([float(x) for x in train], [float(x) for x in val])
+            args = ([float(x) for x in train], [float(x) for x in val], float(baseline))
         else:
-            args = (train.astype(form), val.astype(form))
+            args = (train.astype(form), val.astype(form), np.dtype(form).type(baseline))
         cases.append(Case(args, label=f"{family}, {len(train)} epochs, given as {form}"))
     return cases
 
@@ -272,21 +289,22 @@ def ref_bidirectional_params(layer_params):
     return forward + backward
 
 
-def ref_diagnose_fit(train_losses, val_losses):
+def ref_diagnose_fit(train_losses, val_losses, baseline_loss):
     """The course's rule of thumb, applied to the per-epoch losses (equal lengths, at least one epoch).
 
     1. "overfitting" when the final validation loss is more than 20 % above the final training loss,
        or more than 10 % above the lowest validation loss seen: v > 1.2 t or v > 1.1 min(val);
     2. otherwise "underfitting" when the final validation loss is still more than half of the
-       validation loss of the first epoch: v > 0.5 val[0];
+       baseline loss, the loss of a model that has learnt nothing: v > 0.5 b;
     3. otherwise "good fit".
     """
     train = np.asarray(train_losses, dtype=np.float64)
     val = np.asarray(val_losses, dtype=np.float64)
+    baseline = float(baseline_loss)
     t, v = train[-1], val[-1]
     if v > GAP * t or v > RISE * val.min():
         return "overfitting"
-    if v > HALF * val[0]:
+    if v > HALF * baseline:
         return "underfitting"
     return "good fit"
 
@@ -294,47 +312,65 @@ def ref_diagnose_fit(train_losses, val_losses):
 # ---------------------------------------------------------------- typical mistakes (also used as hints)
 
 
-def fit_gap_only(train, val):
-    t, v, v0 = train[-1], val[-1], val[0]
-    return "overfitting" if v > GAP * t else ("underfitting" if v > HALF * v0 else "good fit")
+def _over(t, v, val):
+    return v > GAP * t or v > RISE * min(val)
 
 
-def fit_rise_only(train, val):
-    v, v0 = val[-1], val[0]
-    return "overfitting" if v > RISE * min(val) else ("underfitting" if v > HALF * v0 else "good fit")
+def fit_gap_only(train, val, b):
+    t, v = train[-1], val[-1]
+    return "overfitting" if v > GAP * t else ("underfitting" if v > HALF * b else "good fit")
 
 
-def fit_absolute_gap(train, val):
-    t, v, v0 = train[-1], val[-1], val[0]
+def fit_rise_only(train, val, b):
+    v = val[-1]
+    return "overfitting" if v > RISE * min(val) else ("underfitting" if v > HALF * b else "good fit")
+
+
+def fit_absolute_gap(train, val, b):
+    t, v = train[-1], val[-1]
     if v - t > 0.2 or v > RISE * min(val):
         return "overfitting"
-    return "underfitting" if v > HALF * v0 else "good fit"
+    return "underfitting" if v > HALF * b else "good fit"
 
 
-def fit_any_rise(train, val):
-    t, v, v0 = train[-1], val[-1], val[0]
+def fit_any_rise(train, val, b):
+    t, v = train[-1], val[-1]
     if v > GAP * t or v > min(val):
         return "overfitting"
-    return "underfitting" if v > HALF * v0 else "good fit"
+    return "underfitting" if v > HALF * b else "good fit"
 
 
-def fit_underfitting_first(train, val):
-    t, v, v0 = train[-1], val[-1], val[0]
-    if v > HALF * v0:
+def fit_underfitting_first(train, val, b):
+    t, v = train[-1], val[-1]
+    if v > HALF * b:
         return "underfitting"
-    return "overfitting" if v > GAP * t or v > RISE * min(val) else "good fit"
+    return "overfitting" if _over(t, v, val) else "good fit"
 
 
-def fit_underfitting_on_train(train, val):
+def fit_first_epoch_as_baseline(train, val, b):
     t, v = train[-1], val[-1]
-    if v > GAP * t or v > RISE * min(val):
+    if _over(t, v, val):
         return "overfitting"
-    return "underfitting" if t > HALF * train[0] else "good fit"
+    return "underfitting" if v > HALF * val[0] else "good fit"
 
 
-def fit_equal_means_underfitting(train, val):
+def fit_underfitting_on_train(train, val, b):
     t, v = train[-1], val[-1]
-    if v > GAP * t or v > RISE * min(val):
+    if _over(t, v, val):
+        return "overfitting"
+    return "underfitting" if t > HALF * b else "good fit"
+
+
+def fit_whole_baseline(train, val, b):
+    t, v = train[-1], val[-1]
+    if _over(t, v, val):
+        return "overfitting"
+    return "underfitting" if v > b else "good fit"
+
+
+def fit_equal_means_underfitting(train, val, b):
+    t, v = train[-1], val[-1]
+    if _over(t, v, val):
         return "overfitting"
     return "underfitting" if abs(v - t) <= 0.2 * t else "good fit"
 
@@ -449,7 +485,7 @@ PROBLEMS = [
         generate=fit_cases,
         reference=ref_diagnose_fit,
         output_names=("the diagnosis",),
-        arg_names=("train_losses", "val_losses"),
+        arg_names=("train_losses", "val_losses", "baseline_loss"),
         compare=compare_label,
         mistakes={
             "a validation loss rising from its minimum is not treated as overfitting": fit_gap_only,
@@ -460,11 +496,16 @@ PROBLEMS = [
             "any rise of the validation loss, even below the 10 % tolerance, counts as overfitting":
                 fit_any_rise,
             "underfitting is tested before overfitting": fit_underfitting_first,
-            "underfitting is judged on the training curve instead of the validation curve":
+            "underfitting is judged against the first epoch's validation loss instead of baseline_loss "
+            "(a model that learns within its first epoch is then called underfitting)":
+                fit_first_epoch_as_baseline,
+            "underfitting is judged on the training loss instead of the validation loss":
                 fit_underfitting_on_train,
+            "underfitting is tested with v > baseline_loss instead of v > 0.5 * baseline_loss":
+                fit_whole_baseline,
             "validation about equal to training is called underfitting whatever the loss level":
                 fit_equal_means_underfitting,
-            "train_losses and val_losses are swapped": lambda train, val: ref_diagnose_fit(val, train),
+            "train_losses and val_losses are swapped": lambda train, val, b: ref_diagnose_fit(val, train, b),
         },
     ),
 ]

@@ -581,3 +581,194 @@ WRONG["build_imdb_lstm"]["RNN(GRUCell) instead of an LSTM"] = (imdb_rnn_gru_cell
 CORRECT["build_imdb_lstm"]["RNN(LSTMCell(32))"] = imdb_rnn_lstm_cell
 CORRECT["build_stacked_lstm"]["functional, RNN(LSTMCell(128)) twice"] = stacked_rnn_lstm_cells
 CORRECT["build_bidirectional_lstm"]["Bidirectional(RNN(LSTMCell(32)))"] = bi_rnn_lstm_cell
+
+
+# ---------------------------------------------------------------- PyTorch's LSTM layout
+
+
+def torch_transposed_copies(weight_ih, weight_hh, bias_ih, bias_hh):
+    return (np.array(weight_ih, dtype=np.float64).T.copy(), np.array(weight_hh, dtype=np.float64).T.copy(),
+            np.asarray(bias_ih, dtype=np.float64) + np.asarray(bias_hh, dtype=np.float64))
+
+
+def torch_gate_by_gate(weight_ih, weight_hh, bias_ih, bias_hh):
+    H = np.shape(weight_hh)[1]
+    blocks = [slice(k * H, (k + 1) * H) for k in range(4)]  # i, f, g, o = Keras's i, f, c, o
+    W = np.concatenate([np.asarray(weight_ih)[s].T for s in blocks], axis=1).astype(np.float64)
+    U = np.concatenate([np.asarray(weight_hh)[s].T for s in blocks], axis=1).astype(np.float64)
+    b = np.concatenate([np.asarray(bias_ih)[s] + np.asarray(bias_hh)[s] for s in blocks]).astype(np.float64)
+    return W, U, b
+
+
+def torch_einsum(weight_ih, weight_hh, bias_ih, bias_hh):
+    W = np.einsum("gd->dg", np.asarray(weight_ih, dtype=np.float64)).copy()
+    U = np.einsum("gh->hg", np.asarray(weight_hh, dtype=np.float64)).copy()
+    return W, U, np.add(bias_ih, bias_hh, dtype=np.float64)
+
+
+def torch_float32_inputs_kept(weight_ih, weight_hh, bias_ih, bias_hh):
+    return np.transpose(weight_ih).copy(), np.transpose(weight_hh).copy(), np.asarray(bias_ih) + np.asarray(bias_hh)
+
+
+def torch_not_transposed(weight_ih, weight_hh, bias_ih, bias_hh):
+    return (np.array(weight_ih, dtype=np.float64), np.array(weight_hh, dtype=np.float64),
+            np.asarray(bias_ih, dtype=np.float64) + bias_hh)
+
+
+def torch_ih_bias_only(weight_ih, weight_hh, bias_ih, bias_hh):
+    return (np.array(weight_ih, dtype=np.float64).T.copy(), np.array(weight_hh, dtype=np.float64).T.copy(),
+            np.array(bias_ih, dtype=np.float64))
+
+
+def torch_hh_bias_only(weight_ih, weight_hh, bias_ih, bias_hh):
+    return (np.array(weight_ih, dtype=np.float64).T.copy(), np.array(weight_hh, dtype=np.float64).T.copy(),
+            np.array(bias_hh, dtype=np.float64))
+
+
+def torch_reshaped(weight_ih, weight_hh, bias_ih, bias_hh):
+    D, H = np.shape(weight_ih)[1], np.shape(weight_hh)[1]
+    return (np.array(weight_ih, dtype=np.float64).reshape(D, 4 * H),
+            np.array(weight_hh, dtype=np.float64).reshape(H, 4 * H), np.asarray(bias_ih, dtype=np.float64) + bias_hh)
+
+
+def torch_gates_reordered(weight_ih, weight_hh, bias_ih, bias_hh):
+    # "g is the cell candidate, so it goes last": i, f, o, g
+    W, U, b = torch_transposed_copies(weight_ih, weight_hh, bias_ih, bias_hh)
+    H = U.shape[0]
+    order = [0, 1, 3, 2]
+    return tuple(np.concatenate([a[..., k * H:(k + 1) * H] for k in order], axis=-1) for a in (W, U, b))
+
+
+def torch_views(weight_ih, weight_hh, bias_ih, bias_hh):
+    return weight_ih.T, weight_hh.T, bias_ih + bias_hh
+
+
+def torch_recurrent_not_transposed(weight_ih, weight_hh, bias_ih, bias_hh):
+    return (np.array(weight_ih, dtype=np.float64).T.copy(), np.array(weight_hh, dtype=np.float64),
+            np.asarray(bias_ih, dtype=np.float64) + bias_hh)
+
+
+# ---------------------------------------------------------------- GRU with reset_after=False
+
+
+def _sigmoid(z):
+    return np.where(z >= 0, 1 / (1 + np.exp(-np.abs(z))), np.exp(-np.abs(z)) / (1 + np.exp(-np.abs(z))))
+
+
+def _gru_loop(x, h0, W, U, b, candidate, update=None, zero_h0=False, last_only=False, order=(0, 1, 2)):
+    x = np.asarray(x, dtype=np.float64)
+    h = np.zeros(np.shape(h0)) if zero_h0 else np.asarray(h0, dtype=np.float64)
+    W, U, b = (np.asarray(a, dtype=np.float64) for a in (W, U, b))
+    H = h.shape[1]
+    blocks = [slice(k * H, (k + 1) * H) for k in order]
+    out = []
+    for t in range(x.shape[1]):
+        z = _sigmoid(x[:, t] @ W[:, blocks[0]] + h @ U[:, blocks[0]] + b[blocks[0]])
+        r = _sigmoid(x[:, t] @ W[:, blocks[1]] + h @ U[:, blocks[1]] + b[blocks[1]])
+        c = candidate(x[:, t] @ W[:, blocks[2]], h, r, U[:, blocks[2]], b[blocks[2]])
+        h = (update or (lambda z, h, c: z * h + (1 - z) * c))(z, h, c)
+        out.append(h)
+    return out[-1] if last_only else np.stack(out, axis=1)
+
+
+def _before(xw, h, r, Uh, bh):
+    return np.tanh(xw + (r * h) @ Uh + bh)
+
+
+def gru_before_loop(x, h0, W, U, b):
+    return _gru_loop(x, h0, W, U, b, _before)
+
+
+def gru_before_preallocated(x, h0, W, U, b):
+    x = np.asarray(x, dtype=np.float64)
+    N, T, _ = x.shape
+    H = np.shape(h0)[1]
+    Wz, Wr, Wh = np.split(np.asarray(W, dtype=np.float64), 3, axis=1)
+    Uz, Ur, Uh = np.split(np.asarray(U, dtype=np.float64), 3, axis=1)
+    bz, br, bh = np.split(np.asarray(b, dtype=np.float64), 3)
+    hs = np.empty((N, T, H))
+    h = np.array(h0, dtype=np.float64)
+    for t in range(T):
+        z = 1 / (1 + np.exp(-(x[:, t] @ Wz + h @ Uz + bz)))
+        r = 1 / (1 + np.exp(-(x[:, t] @ Wr + h @ Ur + br)))
+        h = z * h + (1 - z) * np.tanh(x[:, t] @ Wh + (r * h) @ Uh + bh)
+        hs[:, t] = h
+    return hs
+
+
+def gru_before_time_major(x, h0, W, U, b):
+    xs = np.transpose(np.asarray(x, dtype=np.float64), (1, 0, 2))  # (T, N, D)
+    H = np.shape(h0)[1]
+    W, U, b = (np.asarray(a, dtype=np.float64) for a in (W, U, b))
+    pre_x = xs @ W + b  # (T, N, 3H): every input part at once
+    h, states = np.asarray(h0, dtype=np.float64), []
+    for px in pre_x:
+        zr = _sigmoid(px[:, :2 * H] + h @ U[:, :2 * H])
+        z, r = zr[:, :H], zr[:, H:]
+        h = z * h + (1 - z) * np.tanh(px[:, 2 * H:] + (r * h) @ U[:, 2 * H:])
+        states.append(h)
+    return np.transpose(np.array(states), (1, 0, 2))
+
+
+def gru_reset_after_product(x, h0, W, U, b):
+    return _gru_loop(x, h0, W, U, b, lambda xw, h, r, Uh, bh: np.tanh(xw + r * (h @ Uh) + bh))
+
+
+def gru_reset_after_with_bias(x, h0, W, U, b):
+    return _gru_loop(x, h0, W, U, b, lambda xw, h, r, Uh, bh: np.tanh(xw + r * (h @ Uh + bh)))
+
+
+def gru_no_reset(x, h0, W, U, b):
+    return _gru_loop(x, h0, W, U, b, lambda xw, h, r, Uh, bh: np.tanh(xw + h @ Uh + bh))
+
+
+def gru_update_swapped(x, h0, W, U, b):
+    return _gru_loop(x, h0, W, U, b, _before, update=lambda z, h, c: (1 - z) * h + z * c)
+
+
+def gru_z_r_swapped(x, h0, W, U, b):
+    return _gru_loop(x, h0, W, U, b, _before, order=(1, 0, 2))
+
+
+def gru_h0_ignored(x, h0, W, U, b):
+    return _gru_loop(x, h0, W, U, b, _before, zero_h0=True)
+
+
+def gru_last_state(x, h0, W, U, b):
+    return _gru_loop(x, h0, W, U, b, _before, last_only=True)
+
+
+def gru_float32(x, h0, W, U, b):
+    return gru_before_loop(x, h0, W, U, b).astype(np.float32)
+
+
+WRONG["lstm_weights_from_pytorch"] = {
+    "not transposed": (torch_not_transposed, "weight_ih and weight_hh are not transposed"),
+    "only weight_ih transposed": (torch_recurrent_not_transposed, "weight_ih is transposed but weight_hh is not"),
+    "reshaped instead of transposed": (torch_reshaped, "reshaped instead of transposed"),
+    "only bias_ih": (torch_ih_bias_only, "only bias_ih is used"),
+    "only bias_hh": (torch_hh_bias_only, "only bias_hh is used"),
+    "gates reordered i, f, o, g": (torch_gates_reordered, "the gate blocks are reordered as i, f, o, g"),
+    "views of the arguments": (torch_views, "not a copy"),
+}
+WRONG["gru_reset_before_forward"] = {
+    "reset after the product": (gru_reset_after_product, "the reset gate multiplies the product, r * (h U_h)"),
+    "reset after, bias inside": (gru_reset_after_with_bias, "the reset gate multiplies (h U_h + b_h)"),
+    "no reset": (gru_no_reset, "the reset gate is left out of the candidate"),
+    "z and 1 - z swapped": (gru_update_swapped, "z and 1 - z are swapped"),
+    "z and r blocks swapped": (gru_z_r_swapped, "the z and r blocks are swapped"),
+    "h0 ignored": (gru_h0_ignored, "h0 is ignored"),
+    "last state only": (gru_last_state, "only the last state is returned"),
+    "float32 result": (gru_float32, "do not cast to a lower precision"),
+}
+CORRECT["lstm_weights_from_pytorch"] = {
+    "transposed copies": torch_transposed_copies,
+    "gate by gate": torch_gate_by_gate,
+    "einsum": torch_einsum,
+    "contiguous copies in the input dtype": torch_float32_inputs_kept,
+}
+CORRECT["gru_reset_before_forward"] = {
+    "loop with block slices": gru_before_loop,
+    "np.split and a preallocated result": gru_before_preallocated,
+    "time-major with the input parts precomputed": gru_before_time_major,
+}

@@ -236,97 +236,116 @@ def bi_sum_of_directions(layer_params):
 # ---------------------------------------------------------------- diagnose_fit
 
 
-def fit_gap_only(train_losses, val_losses):
+def _overfitting(t, v, val_losses):
+    return v > 1.2 * t or v > 1.1 * min(val_losses)
+
+
+def fit_gap_only(train_losses, val_losses, baseline_loss):
     t, v = train_losses[-1], val_losses[-1]
     if v > 1.2 * t:
         return "overfitting"
-    return "underfitting" if v > 0.5 * val_losses[0] else "good fit"
+    return "underfitting" if v > 0.5 * baseline_loss else "good fit"
 
 
-def fit_rise_only(train_losses, val_losses):
+def fit_rise_only(train_losses, val_losses, baseline_loss):
     v = val_losses[-1]
     if v > 1.1 * min(val_losses):
         return "overfitting"
-    return "underfitting" if v > 0.5 * val_losses[0] else "good fit"
+    return "underfitting" if v > 0.5 * baseline_loss else "good fit"
 
 
-def fit_absolute_gap(train_losses, val_losses):
+def fit_absolute_gap(train_losses, val_losses, baseline_loss):
     t, v = train_losses[-1], val_losses[-1]
     if v - t > 0.2 or v > 1.1 * min(val_losses):
         return "overfitting"
-    return "underfitting" if v > 0.5 * val_losses[0] else "good fit"
+    return "underfitting" if v > 0.5 * baseline_loss else "good fit"
 
 
-def fit_any_rise(train_losses, val_losses):
+def fit_any_rise(train_losses, val_losses, baseline_loss):
     t, v = train_losses[-1], val_losses[-1]
     if v > 1.2 * t or v > min(val_losses):
         return "overfitting"
-    return "underfitting" if v > 0.5 * val_losses[0] else "good fit"
+    return "underfitting" if v > 0.5 * baseline_loss else "good fit"
 
 
-def fit_underfitting_first(train_losses, val_losses):
+def fit_underfitting_first(train_losses, val_losses, baseline_loss):
     t, v = train_losses[-1], val_losses[-1]
-    if v > 0.5 * val_losses[0]:
+    if v > 0.5 * baseline_loss:
         return "underfitting"
-    if v > 1.2 * t or v > 1.1 * min(val_losses):
+    if _overfitting(t, v, val_losses):
         return "overfitting"
     return "good fit"
 
 
-def fit_underfitting_on_train(train_losses, val_losses):
+def fit_first_epoch_rule(train_losses, val_losses, baseline_loss):
+    # the earlier rule of thumb: "the validation loss has not even halved since the first epoch"
     t, v = train_losses[-1], val_losses[-1]
-    if v > 1.2 * t or v > 1.1 * min(val_losses):
+    if _overfitting(t, v, val_losses):
         return "overfitting"
-    return "underfitting" if t > 0.5 * train_losses[0] else "good fit"
+    return "underfitting" if v > 0.5 * val_losses[0] else "good fit"
 
 
-def fit_equal_means_underfitting(train_losses, val_losses):
+def fit_underfitting_on_train(train_losses, val_losses, baseline_loss):
     t, v = train_losses[-1], val_losses[-1]
-    if v > 1.2 * t or v > 1.1 * min(val_losses):
+    if _overfitting(t, v, val_losses):
+        return "overfitting"
+    return "underfitting" if t > 0.5 * baseline_loss else "good fit"
+
+
+def fit_whole_baseline(train_losses, val_losses, baseline_loss):
+    t, v = train_losses[-1], val_losses[-1]
+    if _overfitting(t, v, val_losses):
+        return "overfitting"
+    return "underfitting" if v > baseline_loss else "good fit"
+
+
+def fit_equal_means_underfitting(train_losses, val_losses, baseline_loss):
+    t, v = train_losses[-1], val_losses[-1]
+    if _overfitting(t, v, val_losses):
         return "overfitting"
     return "underfitting" if abs(v - t) <= 0.2 * t else "good fit"
 
 
-def fit_swapped(train_losses, val_losses):
-    return fit_reference_style(val_losses, train_losses)
+def fit_swapped(train_losses, val_losses, baseline_loss):
+    return fit_reference_style(val_losses, train_losses, baseline_loss)
 
 
-def fit_snake_case(train_losses, val_losses):
-    label = fit_reference_style(train_losses, val_losses)
+def fit_snake_case(train_losses, val_losses, baseline_loss):
+    label = fit_reference_style(train_losses, val_losses, baseline_loss)
     return label.replace(" ", "_")
 
 
-def fit_reference_style(train_losses, val_losses):
+def fit_reference_style(train_losses, val_losses, baseline_loss):
     train = np.asarray(train_losses, dtype=np.float64)
     val = np.asarray(val_losses, dtype=np.float64)
     if val[-1] > 1.2 * train[-1] or val[-1] > 1.1 * val.min():
         return "overfitting"
-    if val[-1] > 0.5 * val[0]:
+    if val[-1] > 0.5 * baseline_loss:
         return "underfitting"
     return "good fit"
 
 
-def fit_plain_python(train_losses, val_losses):
+def fit_plain_python(train_losses, val_losses, baseline_loss):
     train, val = list(train_losses), list(val_losses)
     best = val[0]
     for loss in val:
         best = loss if loss < best else best
-    final_train, final_val, first_val = float(train[-1]), float(val[-1]), float(val[0])
+    final_train, final_val = float(train[-1]), float(val[-1])
     gap = final_val / final_train if final_train > 0 else math.inf
     rise = final_val / float(best)
     if gap > 1.2 or rise > 1.1:
         return "overfitting"
-    if final_val / first_val > 0.5:
+    if final_val / float(baseline_loss) > 0.5:
         return "underfitting"
     return "good fit"
 
 
-def fit_float32_sorted(train_losses, val_losses):
+def fit_float32_sorted(train_losses, val_losses, baseline_loss):
     val = np.array(val_losses, dtype=np.float32)
-    t, v, v0 = float(train_losses[-1]), float(val[-1]), float(val[0])
+    t, v, b = float(train_losses[-1]), float(val[-1]), float(np.float32(baseline_loss))
     best = float(np.sort(val)[0])
     overfitting = (v - t) > 0.2 * t or (v - best) > 0.1 * best
-    return "overfitting" if overfitting else ("underfitting" if 2 * v > v0 else "good fit")
+    return "overfitting" if overfitting else ("underfitting" if 2 * v > b else "good fit")
 
 
 WRONG = {
@@ -389,8 +408,11 @@ WRONG = {
         "absolute gap": fit_absolute_gap,
         "any rise": (fit_any_rise, "any rise of the validation loss"),
         "underfitting tested first": fit_underfitting_first,
+        "the first epoch's validation loss as the yardstick": (
+            fit_first_epoch_rule, "underfitting is judged against the first epoch's validation loss"),
         "underfitting judged on training loss": (
-            fit_underfitting_on_train, "underfitting is judged on the training curve"),
+            fit_underfitting_on_train, "underfitting is judged on the training loss"),
+        "the whole baseline as the threshold": (fit_whole_baseline, "v > baseline_loss instead of"),
         "about equal means underfitting": (
             fit_equal_means_underfitting, "validation about equal to training is called underfitting whatever the"),
         "arguments swapped": fit_swapped,
@@ -458,26 +480,26 @@ def rnn_via_shapes_list(input_dim, units):
     return sum(int(np.prod(s)) for s in shapes)
 
 
-def fit_sorts_val_in_place(train_losses, val_losses):
-    v, t, v0 = val_losses[-1], train_losses[-1], val_losses[0]
+def fit_sorts_val_in_place(train_losses, val_losses, baseline_loss):
+    v, t = val_losses[-1], train_losses[-1]
     val_losses.sort()  # to find the minimum: sorts the caller's list or array
     if v > 1.2 * t or v > 1.1 * val_losses[0]:
         return "overfitting"
-    return "underfitting" if v > 0.5 * v0 else "good fit"
+    return "underfitting" if v > 0.5 * baseline_loss else "good fit"
 
 
-def fit_python_min(train_losses, val_losses):
+def fit_python_min(train_losses, val_losses, baseline_loss):
     v, t = float(val_losses[-1]), float(train_losses[-1])
     if v > 1.2 * t or v > 1.1 * min(float(x) for x in val_losses):
         return "overfitting"
-    return "underfitting" if v > 0.5 * float(val_losses[0]) else "good fit"
+    return "underfitting" if v > 0.5 * float(baseline_loss) else "good fit"
 
 
-def fit_sorted_copy(train_losses, val_losses):
+def fit_sorted_copy(train_losses, val_losses, baseline_loss):
     best = sorted(np.asarray(val_losses, dtype=np.float64).tolist())[0]
     v, t = float(np.asarray(val_losses)[-1]), float(np.asarray(train_losses)[-1])
     verdict = "overfitting" if v > 1.2 * t or v > 1.1 * best else None
-    return verdict or ("underfitting" if v > 0.5 * float(np.asarray(val_losses)[0]) else "good fit")
+    return verdict or ("underfitting" if v / baseline_loss > 0.5 else "good fit")
 
 
 WRONG["embedding_params"]["np.int32 arithmetic"] = (embedding_int32, "32-bit integers")
