@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import sysconfig
 from pathlib import Path
 
@@ -24,6 +25,7 @@ EXCLUDED_DIRS = frozenset({
     "encodings", "pydoc_data", "turtledemo",
 })
 SEPARATOR = "\n\n"
+INNER_SPACES = re.compile(r"(?<=\S) {2,}")  # two or more spaces after a character that is not whitespace
 
 
 def stdlib_root() -> Path:
@@ -99,3 +101,35 @@ def split_text(text: str, val_fraction: float = 0.1) -> tuple[str, str]:
     if newline != -1:
         cut = newline + 1
     return text[:cut], text[cut:]
+
+
+def compact_whitespace(text: str, indent_width: int = 4) -> str:
+    """``text`` with its indentation written as tabs and no two spaces in a row.
+
+    A character model that reads Python source spends a large share of its predictions on spaces, and
+    counting them is hard for it: after a few spaces, "another space" is always a likely guess, and a
+    model sampled at a low temperature can keep writing spaces for hundreds of characters. With one
+    tab per level of indentation and single spaces elsewhere, the structure stays and the counting is
+    short.
+
+    Arguments:
+        text         -- str, lines of Python source (indented with spaces)
+        indent_width -- int: this many leading spaces make one level, one tab
+
+    Returns:
+        str -- every line's leading run of ``n`` spaces and tabs replaced by ``n // indent_width`` tabs
+               (a remainder of fewer spaces, as on continuation lines aligned under a bracket, is
+               dropped; a tab already there counts as one level), and every later run of spaces
+               replaced by one space; spaces and tabs at the end of a line are removed.
+               ``str.expandtabs(indent_width)`` shows it indented with spaces.
+    """
+    if indent_width < 1:
+        raise ValueError(f"indent_width must be positive, got {indent_width!r}")
+    lines = []
+    for line in text.split("\n"):
+        body = line.lstrip(" \t")
+        indent = line[: len(line) - len(body)]
+        body = body.rstrip(" \t")
+        levels = indent.count("\t") + indent.count(" ") // indent_width
+        lines.append("\t" * levels + INNER_SPACES.sub(" ", body))
+    return "\n".join(lines)

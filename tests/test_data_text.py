@@ -87,3 +87,22 @@ def test_split_text():
     assert train.endswith("\n")  # the validation part starts on a new line
     with pytest.raises(ValueError):
         dt.split_text(corpus, 1.0)
+
+
+def test_compact_whitespace_writes_levels_as_tabs_and_single_spaces():
+    source = "def f(a,\n      b):\n    x = 1    # one\n        return  x  \n  \n\tz"
+    assert dt.compact_whitespace(source) == "def f(a,\n\tb):\n\tx = 1 # one\n\t\treturn x\n\n\tz"
+    assert dt.compact_whitespace("        x", indent_width=2) == "\t\t\t\tx"
+    with pytest.raises(ValueError):
+        dt.compact_whitespace("x", indent_width=0)
+
+
+def test_compact_whitespace_on_the_corpus_keeps_the_words_and_the_levels():
+    corpus = dt.stdlib_corpus(60_000, seed=0)
+    compact = dt.compact_whitespace(corpus)
+    assert "  " not in compact and " \n" not in compact
+    assert compact.split() == corpus.split()  # the same words in the same order
+    for before, after in zip(corpus.split("\n"), compact.split("\n"), strict=True):
+        indent = len(before) - len(before.lstrip(" "))
+        assert len(after) - len(after.lstrip("\t")) == indent // 4
+    assert dt.compact_whitespace(compact) == compact

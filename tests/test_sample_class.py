@@ -11,10 +11,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from examples.build_sample_class import build
 from grader.paths import SAMPLE_CLASS, assignment_ids
+from tests.test_char_rnn_lesson import run_figures
 
 ASSIGNMENTS = assignment_ids()
 STUDENTS = ["alice", "bob", "carol", "dave"]
@@ -104,3 +106,13 @@ def test_feedback_and_summary(graded):
     for student in STUDENTS:
         assert student in result.stdout
     assert "ALL" in result.stdout and "TOTAL" in result.stdout
+
+
+def test_char_rnn_restores_an_earlier_epoch(graded):
+    """alice's 08 is the one full run of the character model: early stopping must have restored an
+    epoch before the last."""
+    out = graded[1]
+    notebooks = list((out / ".nbgrader" / "course" / "autograded" / "alice" / "08_char_rnn").glob("*.ipynb"))
+    assert len(notebooks) == 1
+    figures = run_figures(nbformat.read(str(notebooks[0]), as_version=4))
+    assert figures["best_epoch"] < figures["last_epoch"], figures
