@@ -42,7 +42,8 @@ def lstm_backward(dh, x, h0, c0, W, U, b):
         d_h = dh[:, t] + dh_next
         tc = np.tanh(c[:, t])
         d_c = dc_next + d_h * o * (1 - tc**2)
-        da = np.hstack([d_c * g * i * (1 - i), d_c * c_prev * f * (1 - f), d_c * i * (1 - g**2), d_h * tc * o * (1 - o)])
+        da = np.hstack([d_c * g * i * (1 - i), d_c * c_prev * f * (1 - f), d_c * i * (1 - g**2),
+                        d_h * tc * o * (1 - o)])
         dx[:, t] = da @ W.T
         dW += x[:, t].T @ da
         dU += h_prev.T @ da
@@ -443,7 +444,8 @@ WRONG = {
 
 CORRECT = {
     "embedding_forward": {"fancy indexing": embed_fancy, "np.take": embed_take, "one-hot product": embed_one_hot},
-    "embedding_backward": {"np.add.at": embed_back_add_at, "a loop": embed_back_loop, "np.bincount": embed_back_bincount},
+    "embedding_backward": {"np.add.at": embed_back_add_at, "a loop": embed_back_loop,
+                           "np.bincount": embed_back_bincount},
     "temporal_softmax_loss": {"flattened, as in CS231n": tsl_cs231n, "take_along_axis": tsl_take_along},
     "stateful_batches": {"a loop": sb_loop, "reshape and copy": sb_reshape},
     "char_lstm_loss": {"cached gates": cll_plain, "rows of (N*T, H) and a one-hot product": cll_reshaped_dense},
