@@ -7,7 +7,8 @@ grader's reference implementations (``grader/checks/``): the package is built fr
 list of files, never from a folder of the checkout.
 
 Later sprints hand out earlier sprints' answers as given code (04 and 07 use a stable sigmoid, the
-answer to 03's first problem; 06 trains with backpropagation through time, 02's subject). A class that
+answer to 03's first problem; 06 trains with backpropagation through time, 02's subject; 10 gives the
+sigmoid and has students paste their own LSTM from 03 and 04). A class that
 works sprint by sprint gets a zip per week with ``--up-to``: the sprints up to that one, and no later.
 
 Usage: ``python -m grader.student_dist [--out DIR] [--up-to SPRINT]``; prints the path of the zip.

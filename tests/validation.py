@@ -1,8 +1,8 @@
 """Copies of the release notebooks for Validate tests, and `nbgrader validate` run on them.
 
 Shared by tests/test_validate.py (the course's environment) and tests/test_student_dist.py (the
-student's). Sprints 07, 08 and 09 train Keras models after their problems; their copies stop after
-the last problem, which is everything Validate scores.
+student's). Sprints 07, 08 and 09 train Keras models after their problems, and 10 a numpy model; their
+copies stop after the last problem, which is everything Validate scores.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from examples.build_sample_class import filled, partly_correct, release_notebook
 from grader.paths import ROOT
 
 STUDENT_CONFIG = ROOT / "student" / "jupyter"  # what a student's environment installs into etc/jupyter
-TRAINS_AFTER_PROBLEMS = {"07_keras_comparison", "08_char_rnn", "09_training_and_inspecting"}
+TRAINS_AFTER_PROBLEMS = {"07_keras_comparison", "08_char_rnn", "09_training_and_inspecting", "10_numpy_char_lstm"}
 HIDDEN_COMMENT = re.compile(r"# Hidden tests for `(\w+)`")
 VERDICT = re.compile(r"^(Success! Your notebook passes all the tests\.|VALIDATION FAILED ON (\d+) CELL)", re.M)
 

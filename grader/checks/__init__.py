@@ -25,6 +25,7 @@ SPRINTS = (
     "07_keras_comparison",
     "08_char_rnn",
     "09_training_and_inspecting",
+    "10_numpy_char_lstm",
 )
 
 

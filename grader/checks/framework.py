@@ -95,11 +95,13 @@ def item_layout(obj):
 
 
 def snapshot(obj):
-    """A copy of the state a function could change: arrays, lists and tuples of them, Keras weights."""
+    """A copy of the state a function could change: arrays, lists, tuples and dicts of them, Keras weights."""
     if isinstance(obj, np.ndarray):
         return obj.copy()
     if isinstance(obj, (list, tuple)):
         return tuple(snapshot(item) for item in obj)
+    if type(obj) is dict:  # a dict of arrays (parameters): its keys and every value
+        return tuple((key, snapshot(value)) for key, value in dict.items(obj))
     if hasattr(obj, "get_weights"):  # a Keras layer
         return tuple(np.array(w) for w in obj.get_weights())
     return None  # not tracked
@@ -112,6 +114,8 @@ def same_values(a, b) -> bool:
                 and a.dtype == b.dtype and np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
     if isinstance(a, tuple):
         return isinstance(b, tuple) and len(a) == len(b) and all(same_values(x, y) for x, y in zip(a, b))
+    if isinstance(a, str) or isinstance(b, str):  # a key of a dict
+        return a == b
     return a is None and b is None
 
 
