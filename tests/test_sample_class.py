@@ -7,6 +7,7 @@ the solutions earning full points; carol's are the untouched release, which must
 import csv
 import filecmp
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +17,7 @@ import pytest
 
 from examples.build_sample_class import build
 from grader.paths import SAMPLE_CLASS, assignment_ids
-from tests.test_char_rnn_lesson import run_figures
+from tests.test_char_rnn_lesson import printed, run_figures
 
 ASSIGNMENTS = assignment_ids()
 STUDENTS = ["alice", "bob", "carol", "dave"]
@@ -116,3 +117,16 @@ def test_char_rnn_restores_an_earlier_epoch(graded):
     assert len(notebooks) == 1
     figures = run_figures(nbformat.read(str(notebooks[0]), as_version=4))
     assert figures["best_epoch"] < figures["last_epoch"], figures
+
+
+def test_numpy_char_lstm_trains_clearly_below_the_unigram_baseline(graded):
+    """alice's 10 trains the numpy character model with her own functions inside the grader's limits:
+    its validation loss must end clearly below the unigram baseline that the notebook computes."""
+    out = graded[1]
+    notebooks = list((out / ".nbgrader" / "course" / "autograded" / "alice" / "10_numpy_char_lstm").glob("*.ipynb"))
+    assert len(notebooks) == 1
+    text = printed(nbformat.read(str(notebooks[0]), as_version=4))
+    model = re.search(r"validation loss of your model: ([0-9.]+) nats", text)
+    baseline = re.search(r"unigram baseline: +([0-9.]+) nats", text)
+    assert model and baseline, text[-3000:]
+    assert float(model.group(1)) < float(baseline.group(1)) - 0.5, (model.group(0), baseline.group(0))
