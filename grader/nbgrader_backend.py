@@ -391,6 +391,7 @@ class Workspace:
 
 def set_up(root: Path, task: Task) -> Workspace:
     """``root/<assignment>``: the source the task carries, its release and gradebook (built once)."""
+    from .feedback_render import warm_up
     from .grading import graded_problems
 
     workspace = root / task.assignment
@@ -409,6 +410,10 @@ def set_up(root: Path, task: Task) -> Workspace:
             if not result["success"]:
                 raise SetupFailed(short_error(result))
             built.touch()
+    try:
+        warm_up(workspace / "release" / task.assignment / f"{task.notebook_name}.ipynb", task.assignment)
+    except Exception:  # noqa: BLE001 - only a head start for the feedback pages: grade without it
+        traceback.print_exc()  # the worker's log
     return Workspace(workspace, make_api(config), graded_problems(task.assignment, source))
 
 

@@ -1,5 +1,6 @@
 """Small extensions to nbgrader's autograde and feedback pipelines."""
 
+import functools
 import html
 import re
 
@@ -100,6 +101,7 @@ def latex_to_mathml(latex: str, display: bool) -> str | None:
     return _TEXT.sub(lambda m: ">" + m.group(1).replace("_", "&#95;").replace("*", "&#42;") + "<", mathml)
 
 
+@functools.lru_cache(maxsize=1024)  # the release's cells recur in every submission (see feedback_render.warm_up)
 def markdown_maths_to_mathml(source: str) -> str:
     def replace(match):
         display = match.group(1) is not None

@@ -190,6 +190,12 @@ _KEPT_NOTEBOOK_METADATA = ("kernelspec", "language_info", "nbgrader")
 
 
 def markdown_as_html(source: str, images: dict[str, str] | None = None) -> str:
+    """:func:`_markdown_as_html`, remembered: the release's markdown recurs in every submission."""
+    return _markdown_as_html(source, tuple(sorted((images or {}).items())))
+
+
+@functools.lru_cache(maxsize=1024)
+def _markdown_as_html(source: str, images: tuple[tuple[str, str], ...]) -> str:
     """Markdown rendered to safe HTML, in a form that renders as itself when read as markdown again.
 
     nbconvert's templates run markdown through ``markdown2html``, which keeps raw HTML and turns
@@ -202,7 +208,8 @@ def markdown_as_html(source: str, images: dict[str, str] | None = None) -> str:
 
     html = markdown2html(clean_text(source, limit=10**9))
     if images:
-        html = _IMG_SRC.sub(lambda m: m[1] + images.get(m[2], m[2]) + m[3], html)
+        urls = dict(images)
+        html = _IMG_SRC.sub(lambda m: m[1] + urls.get(m[2], m[2]) + m[3], html)
     rendered = sanitize_html(html)
     return '<div class="sanitized-markdown">' + rendered.replace("\r", "").replace("\n", "&#10;") + "</div>"
 
