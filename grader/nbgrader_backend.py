@@ -350,7 +350,13 @@ def die_with_parent() -> None:
 
 
 def remove_sandbox_and_exit(signum, frame) -> None:
-    """Signal handler: the kernel, its processes, control group and folders go; then the worker."""
+    """Signal handler: the kernel, its processes, control group and folders go; then the worker.
+
+    Once is enough: a second signal (the grading run's death, then a hang-up) would run this again in
+    the middle of its own clean-up and wait forever for a lock the first run holds.
+    """
+    for name in ("SIGTERM", "SIGHUP", "SIGINT"):
+        signal.signal(getattr(signal, name), signal.SIG_IGN)
     from .feedback_render import rendering
     from .sandbox import kernel
 

@@ -361,7 +361,10 @@ class Sandbox:
                     os.killpg(process.pid, signal.SIGKILL)  # bubblewrap leads its own process group
                 except (ProcessLookupError, PermissionError):
                     process.kill()
-                process.wait()
+                # with a timeout, Popen.wait never blocks on its internal lock, which the code this
+                # kill interrupted (a signal handler's clean-up) may hold
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    process.wait(timeout=5)
         deadline = time.monotonic() + timeout
         while (left := self.left_alive(namespaces)) and time.monotonic() < deadline:
             for pid in left:
