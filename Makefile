@@ -88,7 +88,7 @@ bench: env
 bench-verify: env
 	$(RUN) bench/verification.py
 
-# One assignment for a class of 16: --jobs 1, --jobs 2, plain nbgrader, a local Dask cluster (about 12 min).
+# One assignment for a class of 16: --jobs 1, --jobs 2, plain nbgrader, a local Dask cluster, two rounds (about 22 min).
 bench-scale: env
 	$(RUN) bench/scale.py
 
