@@ -417,7 +417,7 @@ def set_up(root: Path, task: Task) -> Workspace:
                 raise SetupFailed(short_error(result))
             built.touch()
     try:
-        warm_up(workspace / "release" / task.assignment / f"{task.notebook_name}.ipynb", task.assignment)
+        warm_up(workspace / "release" / task.assignment / f"{task.notebook_name}.ipynb", task.assignment, config)
     except Exception:  # noqa: BLE001 - only a head start for the feedback pages: grade without it
         traceback.print_exc()  # the worker's log
     return Workspace(workspace, make_api(config), graded_problems(task.assignment, source))
