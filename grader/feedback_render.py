@@ -22,6 +22,8 @@ import signal
 import time
 from pathlib import Path
 
+import jinja2
+import jinja2.meta
 from nbconvert.exporters import HTMLExporter, TemplateExporter
 from nbconvert.filters.highlight import Highlight2HTML
 from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
@@ -50,14 +52,55 @@ _IMG_WITHOUT_ALT = re.compile(r"<img\b(?![^>]*\balt=)", re.I)
 NO_ALT_TEXT = "No description has been provided for this image"  # nbconvert's words
 
 
+class CompiledTemplates(jinja2.BytecodeCache):
+    """Templates compiled once in this process, and so in every renderer it forks after that."""
+
+    def __init__(self):
+        self.compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket) -> None:
+        if bucket.key in self.compiled:
+            bucket.bytecode_from_string(self.compiled[bucket.key])
+
+    def dump_bytecode(self, bucket) -> None:
+        self.compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+COMPILED_TEMPLATES = CompiledTemplates()
+
+
 class FeedbackExporter(HTMLExporter):
-    """nbconvert's HTML exporter, giving pictures without a description their alt text by pattern.
+    """nbconvert's HTML exporter, giving pictures without a description their alt text by pattern, with
+    its templates compiled once per process.
 
     ``HTMLExporter`` parses every finished page with BeautifulSoup to add that text (and tab stops to
     JupyterLab's cell classes, which the course's classic-based page does not use): a third of the time
     a feedback page takes. The template's output is well-formed, so a pattern on ``<img`` tags does the
-    same.
+    same. And each exporter compiles its templates again, a tenth of a page's time: jinja's bytecode
+    cache keeps them (keyed by name and checked against the source).
     """
+
+    def _create_environment(self):
+        environment = super()._create_environment()
+        environment.bytecode_cache = COMPILED_TEMPLATES
+        return environment
+
+    def compile_templates(self) -> int:
+        """Compile this exporter's template and every template it extends, imports or includes."""
+        # the filters a page registers for itself must exist before its templates compile
+        self.register_filter("highlight_code", Highlight2HTML(pygments_lexer="python", parent=self))
+        self.register_filter("filter_data_type", WidgetsDataTypeFilter(notebook_metadata={}, parent=self,
+                                                                       resources={}))
+        environment, todo, seen = self.environment, [self.template.name], set()
+        while todo:
+            name = todo.pop()
+            if name is None or name in seen:
+                continue
+            seen.add(name)
+            source, _, _ = environment.loader.get_source(environment, name)
+            environment.get_template(name)  # compiled, and kept in COMPILED_TEMPLATES
+            todo.extend(jinja2.meta.find_referenced_templates(environment.parse(source)))
+        return len(seen)
 
     def from_notebook_node(self, nb, resources=None, **kw):
         langinfo = nb.metadata.get("language_info", {})
@@ -82,13 +125,13 @@ def exporter_config(c) -> None:
     c.HTMLExporter.filters = {"clean_html": "grader.sanitize.sanitize_html"}
 
 
-def warm_up(release_notebook: Path, assignment_id: str) -> None:
+def warm_up(release_notebook: Path, assignment_id: str, config=None) -> None:
     """Prepare the worker for the pages of one assignment, before it forks the first renderer.
 
     The course's own notebook (trusted) goes through the steps of a page that depend only on a cell's
     text: its maths to MathML, its markdown to safe HTML. Both are remembered, and the release's
     markdown recurs in every submission: each forked child then finds those cells done, and the modules
-    they need imported.
+    they need imported. With the worker's ``config``, the page's templates are compiled too.
     """
     import nbformat
 
@@ -97,6 +140,8 @@ def warm_up(release_notebook: Path, assignment_id: str) -> None:
     nb = nbformat.read(str(release_notebook), as_version=4)
     nb, _ = MathToMathML().preprocess(nb, {})
     sanitize_notebook(nb, course_images(assignment_id))
+    if config is not None:
+        FeedbackExporter(config=config, template_name="feedback").compile_templates()
 
 
 def virtual_memory() -> int:

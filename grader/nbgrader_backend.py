@@ -256,8 +256,8 @@ def grade_student(api, job: Job, student_id: str, graded: list, secret: bytes) -
         problems[name] = get_problem(name)
 
     sandbox = Sandbox(limits=limits, isolated=not job.unsafe)
+    activate(sandbox)  # at once: a signal from here on removes it (remove_sandbox_and_exit)
     RUNNING_CELL.clear()
-    activate(sandbox)
     watchdog = threading.Timer(limits.notebook_seconds, sandbox.kill)
     judge = Judge(sandbox.judge_socket, problems, lambda name: seed_for(secret, student_id, assignment_id, name),
                   answer_timeout=limits.cell_seconds + 30, give=sandbox.give)
@@ -274,8 +274,8 @@ def grade_student(api, job: Job, student_id: str, graded: list, secret: bytes) -
         out_of_memory = sandbox.ran_out_of_memory()
         log_memory(student_id, sandbox)
     finally:
+        sandbox.remove()  # still the active one: a signal meanwhile has the handler finish the removal
         activate(None)
-        sandbox.remove()
 
     notebook_path = root / "autograded" / student_id / assignment_id / f"{notebook_id}.ipynb"
     in_notebook, cell_errors = None, {}
@@ -417,7 +417,7 @@ def set_up(root: Path, task: Task) -> Workspace:
                 raise SetupFailed(short_error(result))
             built.touch()
     try:
-        warm_up(workspace / "release" / task.assignment / f"{task.notebook_name}.ipynb", task.assignment)
+        warm_up(workspace / "release" / task.assignment / f"{task.notebook_name}.ipynb", task.assignment, config)
     except Exception:  # noqa: BLE001 - only a head start for the feedback pages: grade without it
         traceback.print_exc()  # the worker's log
     return Workspace(workspace, make_api(config), graded_problems(task.assignment, source))

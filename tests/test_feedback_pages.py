@@ -1,6 +1,7 @@
 """The feedback page's own exporter and the worker's head start, against nbconvert's way."""
 
 import base64
+import copy
 
 import nbformat
 from nbconvert.exporters import HTMLExporter
@@ -60,3 +61,18 @@ def test_the_head_start_gives_the_pages_the_same_cells():
     sanitize_notebook(warm, course_images(assignment))
     assert _markdown_as_html.cache_info().hits > hits
     assert [c.source for c in warm.cells] == [c.source for c in cold.cells]
+
+
+def test_templates_compiled_once_render_the_same_page():
+    from grader.feedback_render import COMPILED_TEMPLATES
+
+    COMPILED_TEMPLATES.compiled.clear()
+    nb = notebook()
+    first, _ = FeedbackExporter(config=Config(), template_name="classic").from_notebook_node(copy.deepcopy(nb))
+    assert COMPILED_TEMPLATES.compiled  # kept for the next exporter
+    kept = dict(COMPILED_TEMPLATES.compiled)
+    exporter = FeedbackExporter(config=Config(), template_name="classic")
+    assert exporter.compile_templates() >= 3  # index, base and what they import
+    assert COMPILED_TEMPLATES.compiled == kept  # nothing compiled again
+    second, _ = exporter.from_notebook_node(copy.deepcopy(nb))
+    assert second == first
