@@ -10,20 +10,7 @@ import pytest
 from grader.checks import numpy_char_lstm as ncl
 from grader.checks import verify
 from tests.implementations import numpy_char_lstm as impl
-
-
-def numerical_gradient(f, x, eps=1e-6):
-    grad = np.zeros_like(x)
-    for index in np.ndindex(x.shape):
-        old = x[index]
-        x[index] = old + eps
-        plus = f()
-        x[index] = old - eps
-        minus = f()
-        x[index] = old
-        grad[index] = (plus - minus) / (2 * eps)
-    return grad
-
+from tests.numerics import numerical_gradient
 
 # ---------------------------------------------------------------- embedding
 
