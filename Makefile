@@ -11,7 +11,7 @@ RUN    := PATH="$(BIN):$$PATH" $(BIN)/python
 JOBS   ?= 2
 RUNS   ?= 3
 
-.PHONY: env grade sandbox release diagrams demo test lint lab student formgrader bench bench-verify bench-scale sample-class constraints clean
+.PHONY: env grade sandbox release diagrams demo test lint lab student formgrader bench bench-verify bench-scale bench-long-run sample-class constraints clean
 
 env: $(STAMP)
 
@@ -91,6 +91,10 @@ bench-verify: env
 # One assignment for a class of 16: --jobs 1, --jobs 2, plain nbgrader, a local Dask cluster, two rounds (about 22 min).
 bench-scale: env
 	$(RUN) bench/scale.py
+
+# Sprint 08 with LONG_RUN = True: training time, best validation perplexity (target below 5), samples (about 5 min).
+bench-long-run: env
+	$(RUN) bench/long_run.py
 
 # Regenerate examples/submissions from solutions/ and notebooks/ (golden files: only on purpose).
 sample-class: env

@@ -103,33 +103,44 @@ def split_text(text: str, val_fraction: float = 0.1) -> tuple[str, str]:
     return text[:cut], text[cut:]
 
 
-def compact_whitespace(text: str, indent_width: int = 4) -> str:
-    """``text`` with its indentation written as tabs and no two spaces in a row.
+def compact_whitespace(text: str, indent_width: int = 4, max_step: int | None = 1) -> str:
+    """``text`` with its indentation written as tabs, no two spaces in a row, and no sudden deep indent.
 
     A character model that reads Python source spends a large share of its predictions on spaces, and
     counting them is hard for it: after a few spaces, "another space" is always a likely guess, and a
     model sampled at a low temperature can keep writing spaces for hundreds of characters. With one
     tab per level of indentation and single spaces elsewhere, the structure stays and the counting is
-    short.
+    short. A continuation line aligned far to the right (under an opening bracket, say) would still
+    make a long run of tabs whose end the model cannot foresee, so by default no line goes more than
+    one level deeper than the line above it: a hanging indent, as a code formatter writes it.
 
     Arguments:
         text         -- str, lines of Python source (indented with spaces)
         indent_width -- int: this many leading spaces make one level, one tab
+        max_step     -- int or None: a line is at most this many levels deeper than the last line that
+                        is not blank (the first line: than level 0); None keeps every level
 
     Returns:
         str -- every line's leading run of ``n`` spaces and tabs replaced by ``n // indent_width`` tabs
                (a remainder of fewer spaces, as on continuation lines aligned under a bracket, is
                dropped; a tab already there counts as one level), and every later run of spaces
-               replaced by one space; spaces and tabs at the end of a line are removed.
+               replaced by one space, and levels capped by ``max_step``; spaces and tabs at the end
+               of a line are removed, so a blank line is empty.
                ``str.expandtabs(indent_width)`` shows it indented with spaces.
     """
     if indent_width < 1:
         raise ValueError(f"indent_width must be positive, got {indent_width!r}")
-    lines = []
+    if max_step is not None and max_step < 1:
+        raise ValueError(f"max_step must be a positive int or None, got {max_step!r}")
+    lines, previous = [], 0  # previous: the level of the last line that is not blank
     for line in text.split("\n"):
         body = line.lstrip(" \t")
         indent = line[: len(line) - len(body)]
         body = body.rstrip(" \t")
         levels = indent.count("\t") + indent.count(" ") // indent_width
+        if not body:
+            levels = 0
+        elif max_step is not None:
+            levels = previous = min(levels, previous + max_step)
         lines.append("\t" * levels + INNER_SPACES.sub(" ", body))
     return "\n".join(lines)

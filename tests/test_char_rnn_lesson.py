@@ -100,3 +100,23 @@ def test_hints_do_not_hand_out_a_solution_line(assignment_id):
     assert answers
     text = "\n".join(shown)
     assert [line for line in answers if line in text] == []
+
+
+def test_the_long_run_bench_switches_on_only_the_flag_and_reads_the_samples():
+    """``make bench-long-run`` executes the source notebook with one line changed: the flag."""
+    from bench.long_run import sample_at, with_long_run
+
+    before = nbformat.read(str(source_notebook(SPRINT)), as_version=4)
+    after = with_long_run(nbformat.read(str(source_notebook(SPRINT)), as_version=4))
+    changed = [(a.source, b.source) for a, b in zip(before.cells, after.cells, strict=True) if a.source != b.source]
+    assert len(changed) == 1
+    old, new = (s.splitlines() for s in changed[0])
+    assert [(o, n) for o, n in zip(old, new, strict=True) if o != n] == [
+        (line, line.replace("LONG_RUN = False", "LONG_RUN = True")) for line in old if line.startswith("LONG_RUN")]
+    with pytest.raises(SystemExit):
+        with_long_run(after)  # the flag is on already: nothing to switch
+
+    printed_samples = "=== T = 0.2 ===\nself.x\n\n=== T = 0.5 ===\ndef f():\n\treturn 1\n\n=== T = 1.0 ===\nzz\n"
+    assert sample_at(printed_samples, "0.5") == "def f():\n\treturn 1"
+    assert sample_at(printed_samples, "1.0") == "zz"
+    assert sample_at(printed_samples, "2.0") == "(not printed)"

@@ -92,9 +92,20 @@ def test_split_text():
 def test_compact_whitespace_writes_levels_as_tabs_and_single_spaces():
     source = "def f(a,\n      b):\n    x = 1    # one\n        return  x  \n  \n\tz"
     assert dt.compact_whitespace(source) == "def f(a,\n\tb):\n\tx = 1 # one\n\t\treturn x\n\n\tz"
-    assert dt.compact_whitespace("        x", indent_width=2) == "\t\t\t\tx"
+    assert dt.compact_whitespace("        x", indent_width=2, max_step=None) == "\t\t\t\tx"
     with pytest.raises(ValueError):
         dt.compact_whitespace("x", indent_width=0)
+    with pytest.raises(ValueError):
+        dt.compact_whitespace("x", max_step=0)
+
+
+def test_compact_whitespace_lets_a_line_go_at_most_one_level_deeper_than_the_last_one():
+    source = ("x = f(a,\n                  b)\nif y:\n    z = g(\n\n                c,\n    )\n"
+              "            deep\n        back")
+    assert dt.compact_whitespace(source) == "x = f(a,\n\tb)\nif y:\n\tz = g(\n\n\t\tc,\n\t)\n\t\tdeep\n\t\tback"
+    assert dt.compact_whitespace(source, max_step=2).split("\n")[1] == "\t\tb)"
+    assert dt.compact_whitespace(source, max_step=None).split("\n")[1] == "\t\t\t\tb)"
+    assert dt.compact_whitespace("        x") == "\tx"  # the first line: one level below level 0
 
 
 def test_compact_whitespace_on_the_corpus_keeps_the_words_and_the_levels():
@@ -102,7 +113,14 @@ def test_compact_whitespace_on_the_corpus_keeps_the_words_and_the_levels():
     compact = dt.compact_whitespace(corpus)
     assert "  " not in compact and " \n" not in compact
     assert compact.split() == corpus.split()  # the same words in the same order
+    previous, capped = 0, 0  # the level of the last line that is not blank
     for before, after in zip(corpus.split("\n"), compact.split("\n"), strict=True):
-        indent = len(before) - len(before.lstrip(" "))
-        assert len(after) - len(after.lstrip("\t")) == indent // 4
+        if not before.strip():
+            assert after == ""
+            continue
+        levels = (len(before) - len(before.lstrip(" "))) // 4
+        capped += levels > previous + 1
+        previous = min(levels, previous + 1)
+        assert len(after) - len(after.lstrip("\t")) == previous
+    assert capped > 0, "the corpus has continuation lines aligned far to the right"
     assert dt.compact_whitespace(compact) == compact
