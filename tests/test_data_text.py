@@ -105,7 +105,7 @@ def test_compact_whitespace_lets_a_line_go_at_most_one_level_deeper_than_the_las
     assert dt.compact_whitespace(source) == "x = f(a,\n\tb)\nif y:\n\tz = g(\n\n\t\tc,\n\t)\n\t\tdeep\n\t\tback"
     assert dt.compact_whitespace(source, max_step=2).split("\n")[1] == "\t\tb)"
     assert dt.compact_whitespace(source, max_step=None).split("\n")[1] == "\t\t\t\tb)"
-    assert dt.compact_whitespace("        x") == "\tx"  # the first line: one level below level 0
+    assert dt.compact_whitespace("        x") == "\tx"  # the first line: at most one level deeper than level 0
 
 
 def test_compact_whitespace_on_the_corpus_keeps_the_words_and_the_levels():
