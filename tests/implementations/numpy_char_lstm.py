@@ -241,9 +241,8 @@ def tsl_mask_not_zeroing(scores, y, mask=None):
 # ---------------------------------------------------------------- stateful_batches
 
 
-def sb_loop(ids, batch_size, seq_len):
-    S = len(ids) // batch_size
-    K = max((S - 1) // seq_len, 0)
+def _cut_chunks(ids, batch_size, seq_len, S, K):
+    """K chunks of seq_len from each of batch_size streams of length S, one window at a time."""
     X = np.zeros((K, batch_size, seq_len), dtype=np.int64)
     Y = np.zeros((K, batch_size, seq_len), dtype=np.int64)
     for k in range(K):
@@ -252,6 +251,11 @@ def sb_loop(ids, batch_size, seq_len):
             X[k, n] = ids[start:start + seq_len]
             Y[k, n] = ids[start + 1:start + seq_len + 1]
     return X, Y
+
+
+def sb_loop(ids, batch_size, seq_len):
+    S = len(ids) // batch_size
+    return _cut_chunks(ids, batch_size, seq_len, S, max((S - 1) // seq_len, 0))
 
 
 def sb_reshape(ids, batch_size, seq_len):
@@ -313,16 +317,8 @@ def sb_remainder_kept(ids, batch_size, seq_len):
 def sb_k_too_many(ids, batch_size, seq_len):
     """K = S // seq_len: one chunk too many when S is a multiple of seq_len (Y runs into the next stream)."""
     S = len(ids) // batch_size
-    K = S // seq_len
     padded = np.concatenate([ids, np.zeros(batch_size * seq_len + 1, dtype=np.int64)])
-    X = np.zeros((K, batch_size, seq_len), dtype=np.int64)
-    Y = np.zeros((K, batch_size, seq_len), dtype=np.int64)
-    for k in range(K):
-        for n in range(batch_size):
-            start = n * S + k * seq_len
-            X[k, n] = padded[start:start + seq_len]
-            Y[k, n] = padded[start + 1:start + seq_len + 1]
-    return X, Y
+    return _cut_chunks(padded, batch_size, seq_len, S, S // seq_len)
 
 
 def sb_k_too_few(ids, batch_size, seq_len):
